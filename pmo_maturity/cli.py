@@ -1,0 +1,321 @@
+"""The ``pmo-maturity`` command line: a thin layer that parses arguments and calls the package."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .errors import PmoMaturityError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """Turns the kit's own errors into one clear line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PmoMaturityError as err:
+            click.secho(f"error: {err}", fg="red", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="pmo-maturity", prog_name="pmo-maturity")
+def main() -> None:
+    """Assess how well a PMO integrates strategy and execution.
+
+    \b
+    Typical engagement:
+      pmo-maturity template -o survey.xlsx        # send out a blank response sheet
+      pmo-maturity validate export.csv            # see data problems at once
+      pmo-maturity score export.csv -o scores.xlsx
+      pmo-maturity demo                           # everything on the bundled sample
+
+    Exit codes: 0 success, 1 nothing usable (or a unit failed in a batch), 2 bad input.
+    """
+
+
+def _loading_options(func):
+    """Options shared by every command that reads a response file."""
+
+    @click.option("-q", "--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Questionnaire YAML (default: the bundled PMO integration instrument).")
+    @click.option("--by", "unit_column", metavar="COLUMN",
+                  help="Business unit column (default: detected, e.g. 'Business unit'; 'none' = whole file).")
+    @click.option("--id-column", metavar="COLUMN", help="Respondent id column (default: detected; else row numbers).")
+    @click.option("--role-column", metavar="COLUMN", help="Respondent role column (default: detected).")
+    @click.option("--sheet", metavar="NAME", help="XLSX sheet (default: the first sheet with item columns).")
+    @click.option("--map", "mapping", metavar="HEADER=ITEM", multiple=True,
+                  help="Map a column header to an item id (repeatable).")
+    @click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto", show_default=True,
+                  help="One row per respondent (wide) or per answer (long).")
+    @click.option("--encoding", help="CSV encoding (default: detected: UTF-8, UTF-8 BOM or Windows-1252).")
+    @click.option("--delimiter", help="CSV delimiter (default: detected among , ; tab |).")
+    @click.option("--exclude-flagged", is_flag=True, help="Quarantine straight-liners and speeders instead of "
+                                                          "keeping them flagged.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _load(file: Path, *, questionnaire, unit_column, id_column, role_column, sheet, mapping, layout, encoding,
+          delimiter, exclude_flagged):
+    from .questionnaire import load_questionnaire
+    from .responses import load_responses
+
+    q = load_questionnaire(questionnaire)
+    pairs = {}
+    for entry in mapping:
+        header, sep, item = entry.rpartition("=")
+        if not sep or not header:
+            raise click.BadParameter(f"expected HEADER=ITEM, got {entry!r}", param_hint="--map")
+        pairs[header] = item
+    unit = False if unit_column and unit_column.lower() == "none" else unit_column
+    return load_responses(file, q, id_column=id_column, unit_column=unit, role_column=role_column, sheet=sheet,
+                          mapping=pairs or None, layout=layout, encoding=encoding, delimiter=delimiter,
+                          exclude_flagged=exclude_flagged)
+
+
+def _clip(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False) if len(frame) else "(none)"
+
+
+def print_quality(responses, *, limit: int = 10) -> None:
+    """The data-quality report of a loaded file."""
+    from .responses import FLAGS, REASONS
+
+    s = responses.summary
+    src = s["source"]
+    click.secho(f"Data quality: {Path(src['file']).name}", bold=True)
+    how = ", ".join(f"{k} {v!r}" for k, v in (("format", src["format"]), ("encoding", src["encoding"]),
+                                               ("delimiter", src["delimiter"]), ("sheet", src["sheet"])) if v)
+    click.echo(f"  read as {how}; layout {s['layout']}; sha256 {src['sha256'][:12]}...")
+    q = responses.questionnaire
+    click.echo(f"  questionnaire {q.describe()}: {s['items_matched']} of {len(q.item_ids)} items matched")
+    if s["items_missing"]:
+        click.secho(f"  items not in the file: {', '.join(s['items_missing'])}", fg="yellow")
+    meta = ", ".join(f"{k} <- {v!r}" for k, v in s["metadata_columns"].items()) or "none"
+    click.echo(f"  metadata columns: {meta}")
+    if s["extra_columns"]:
+        click.echo(f"  other columns kept as metadata: {len(s['extra_columns'])}")
+    click.echo(f"  rows in {s['rows_in']} = accepted {s['rows_accepted']} + quarantined {s['rows_quarantined']}"
+               f" ({s['respondents']} respondents)")
+    for reason, count in s["quarantined_by_reason"].items():
+        click.echo(f"    {count:>5}  {reason}: {REASONS.get(reason, reason)}")
+    for flag, count in s["flagged"].items():
+        click.echo(f"    {count:>5}  flagged {flag} (kept): {FLAGS.get(flag, flag)}")
+    if len(responses.quarantine):
+        shown = responses.quarantine.head(limit)
+        click.echo(f"  first quarantine records (of {len(responses.quarantine)}; --quarantine FILE writes all):")
+        for r in shown.itertuples(index=False):
+            value = "" if r.value is None else f" value {r.value!r}"
+            column = f" column {_clip(r.column)!r}" if r.column else ""
+            click.echo(f"    row {r.row} ({r.respondent_id}): {r.reason}{column}{value}")
+
+
+def print_scores(scores, *, units: bool = True) -> None:
+    """The organisation's scorecard and the units' overall results."""
+    click.secho(f"\n{scores.questionnaire.title}: organisation scorecard", bold=True)
+    click.echo(_table(scores.scorecard()))
+    overall = scores.overall_for()
+    if overall["levels_differ"]:
+        click.echo(f"Continuous level {overall['continuous_level_name']} but staged level "
+                   f"{overall['staged_level_name']}: the weakest dimension holds the organisation back.")
+    if units and len(scores.units):
+        click.secho("\nBusiness units", bold=True)
+        table = scores.overall[scores.overall["scope"] == "unit"]
+        shown = pd.DataFrame({
+            "Unit": table["group"], "n": table["n"],
+            "Score": table["score"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+            "95% CI": [("" if pd.isna(lo) else f"{lo:.2f}-{hi:.2f}") for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            "Continuous": table["continuous_level_name"], "Staged": table["staged_level_name"],
+        })
+        click.echo(_table(shown))
+        hidden = scores.suppressed_units
+        if hidden:
+            click.echo(f"Suppressed (fewer than {scores.rules.min_group_size} respondents, or to protect one): "
+                       + ", ".join(f"{u} ({why})" for u, why in hidden.items()))
+    low = scores.reliability[scores.reliability["status"] == "low"]
+    for _, r in low.iterrows():
+        click.secho(f"Reliability: {r['name']} alpha {r['alpha']:.2f} is under "
+                    f"{scores.rules.reliability_threshold:.2f}; read its score with care.", fg="yellow")
+    flagged = scores.gaps[(scores.gaps["scope"] == "organisation") & scores.gaps["flagged"]]
+    for _, g in flagged.head(3).iterrows():
+        click.echo(f"Perception gap on {g['dimension']}: {g['higher']} {g['mean_higher']:.2f} vs {g['lower']} "
+                   f"{g['mean_lower']:.2f} ({g['difference']:+.2f})")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_loading_options
+@click.option("--quarantine", "quarantine_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full quarantine table (.csv or .xlsx).")
+def validate(file: Path, quarantine_out: Path | None, **options) -> None:
+    """Check a response file and print its data-quality report.
+
+    Every row ends either accepted or quarantined with a reason code; the identity
+    rows in = accepted + quarantined is printed. Exit code 1 when no row can be used.
+
+    \b
+    Example:
+      pmo-maturity validate export.csv --quarantine outputs/quarantine.xlsx
+    """
+    from .export import write_csv, write_xlsx
+
+    responses = _load(file, **options)
+    print_quality(responses)
+    if quarantine_out:
+        table = responses.quarantine
+        if quarantine_out.suffix.lower() == ".xlsx":
+            write_xlsx({"quarantine": table, "flags": responses.flags}, quarantine_out)
+        else:
+            write_csv(table, quarantine_out)
+        click.echo(f"quarantine written to {quarantine_out}")
+    if responses.summary["rows_accepted"] == 0:
+        click.secho("nothing could be scored: no row was accepted", fg="red", err=True)
+        sys.exit(1)
+
+
+@main.command("score")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_loading_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the scores: .csv (tidy table), .xlsx (all tables) or .json (all, with provenance).")
+@click.option("--min-group-size", type=click.IntRange(min=3), default=5, show_default=True,
+              help="Smallest reportable group.")
+@click.option("--min-answered", type=click.FloatRange(0, 1, min_open=True), default=0.6, show_default=True,
+              help="Share of a dimension's items needed for a respondent score.")
+@click.option("--seed", type=int, default=20261126, show_default=True, help="Seed of the bootstrap intervals.")
+@click.option("--include-respondents", is_flag=True,
+              help="Also write respondent-level scores (they can identify people; keep them private).")
+def score_command(file: Path, output: Path | None, min_group_size: int, min_answered: float, seed: int,
+                  include_respondents: bool, **options) -> None:
+    """Score a response file and print the scorecard.
+
+    \b
+    Example:
+      pmo-maturity score export.csv --by "Business unit" -o outputs/scores.xlsx
+    """
+    from .scoring import ScoringRules, score
+
+    responses = _load(file, **options)
+    if responses.summary["rows_accepted"] == 0:
+        print_quality(responses)
+        click.secho("nothing could be scored: no row was accepted", fg="red", err=True)
+        sys.exit(1)
+    rules = ScoringRules(min_group_size=min_group_size, min_answered=min_answered, seed=seed)
+    scores = score(responses, rules=rules)
+    q = scores.data_quality
+    click.echo(f"{Path(file).name}: {q['rows_in']} rows in, {q['rows_scored']} scored, {q['rows_quarantined']} "
+               f"quarantined (run 'pmo-maturity validate' for details)")
+    print_scores(scores)
+    if output:
+        scores.write(output, include_respondents=include_respondents)
+        click.echo(f"\nscores written to {output}")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("outputs/sample_export.csv"), show_default=True,
+              help="File to write (.csv or .xlsx).")
+@click.option("--layout", type=click.Choice(["forms", "google", "ids", "long"]), default="forms", show_default=True,
+              help="forms: MS Forms headers and labels; google: Google Forms grid; ids: item ids and numbers; "
+                   "long: one row per answer.")
+@click.option("--units", type=click.IntRange(min=1), default=6, show_default=True, help="Business units.")
+@click.option("--respondents", metavar="LOW-HIGH", default="32-60", show_default=True,
+              help="Respondents per unit.")
+@click.option("--small-units", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Extra units of 3-4 respondents (they must be suppressed).")
+@click.option("--bad-rows", type=click.FloatRange(0, 0.5), default=0.05, show_default=True,
+              help="Share of bad rows to plant.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the ground truth (planted segments, expected reasons) to this CSV.")
+@click.option("-q", "--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questionnaire YAML to answer (default: the bundled instrument).")
+def sample(output: Path, layout: str, units: int, respondents: str, small_units: int, bad_rows: float, seed: int,
+           truth: Path | None, questionnaire: Path | None) -> None:
+    """Write a synthetic survey export of a fictional organisation (seeded).
+
+    \b
+    Example:
+      pmo-maturity sample --units 24 --layout ids -o outputs/big.csv --truth outputs/truth.csv
+    """
+    from .questionnaire import load_questionnaire
+    from .sample import generate_sample
+
+    try:
+        low, high = (int(x) for x in respondents.split("-"))
+    except ValueError as err:
+        raise click.BadParameter(f"expected LOW-HIGH such as 32-60, got {respondents!r}",
+                                 param_hint="--respondents") from err
+    data = generate_sample(load_questionnaire(questionnaire), units=units, respondents_per_unit=(low, high),
+                           small_units=small_units, bad_row_share=bad_rows, seed=seed)
+    data.write(output, layout=layout)
+    click.echo(f"{len(data.frame)} rows written to {output} ({layout} layout, seed {seed})")
+    if truth:
+        from .export import write_csv
+
+        write_csv(data.truth, truth)
+        click.echo(f"ground truth written to {truth}")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("outputs/response_template.xlsx"), show_default=True,
+              help=".xlsx (instructions, drop-downs) or .csv (header row).")
+@click.option("-q", "--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questionnaire YAML (default: the bundled instrument).")
+@click.option("--rows", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Respondent rows prepared with drop-downs.")
+def template(output: Path, questionnaire: Path | None, rows: int) -> None:
+    """Write a blank response sheet to send to respondents.
+
+    \b
+    Example:
+      pmo-maturity template -o outputs/survey.xlsx
+    """
+    from .questionnaire import load_questionnaire
+    from .template import write_template
+
+    write_template(output, load_questionnaire(questionnaire), rows=rows)
+    click.echo(f"template written to {output}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"),
+              show_default=True, help="Folder for the demo's outputs.")
+def demo(out: Path) -> None:
+    """Run the sample engagement end to end on the bundled sample export.
+
+    \b
+    Example:
+      pmo-maturity demo --out outputs/demo
+    """
+    from .questionnaire import load_questionnaire
+    from .responses import load_responses
+    from .sample import sample_path
+    from .scoring import score
+
+    source = sample_path()
+    click.echo(f"Sample export: {source}")
+    responses = load_responses(source, load_questionnaire())
+    print_quality(responses, limit=5)
+    scores = score(responses)
+    print_scores(scores)
+    out.mkdir(parents=True, exist_ok=True)
+    written = scores.write(out / "scores.xlsx")
+    scores.write(out / "scores.json")
+    click.echo(f"\nscores written to {written.resolve()}")

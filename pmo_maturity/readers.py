@@ -1,0 +1,288 @@
+"""Reading survey exports: CSV in any common encoding and delimiter, XLSX, or a DataFrame.
+
+The reader's only job is to turn a file into a table of raw cells and to say, for each data row,
+which row of the spreadsheet it was (header = row 1). Nothing is dropped here: blank lines become
+empty rows that the loader quarantines, and a file with malformed lines (too many fields) is read
+again record by record so that each malformed line is reported with its row number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ResponsesError
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class SourceInfo:
+    """Where a table came from and how it was read."""
+
+    path: str
+    format: str
+    sha256: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_rows: int = 1
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, detail)
+    alternative_headers: dict[str, str] = field(default_factory=dict)  # column -> question text
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass
+class RawTable:
+    """Raw cells and the spreadsheet row number of each data row."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    info: SourceInfo
+
+
+def sniff_encoding(data: bytes) -> str:
+    """BOM first, then UTF-8 if the bytes decode, else Windows-1252 (the Excel-on-Windows default)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most fields (quotes respected)."""
+    best, best_count = ",", 1
+    for delim in DELIMITERS:
+        count = len(next(csv.reader([header_line], delimiter=delim), []))
+        if count > best_count:
+            best, best_count = delim, count
+    return best
+
+
+def peek_header(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
+                sheet: str | int | None = None) -> list[str]:
+    """Column headers of a file without reading its body (used to decide column types)."""
+    table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_only=True)
+    return [str(c) for c in table.frame.columns]
+
+
+def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None,
+               delimiter: str | None = None, sheet: str | int | None = None,
+               text_columns: set[str] | None = None, header_only: bool = False) -> RawTable:
+    """Read a CSV/XLSX file (or take a DataFrame) into raw cells with spreadsheet row numbers.
+
+    ``text_columns`` are read as text (identifiers such as ``00123`` keep their zeros); other
+    columns keep the types the file gives them (numbers stay numbers).
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.reset_index(drop=True).copy()
+        frame.columns = [str(c) for c in frame.columns]
+        digest = hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes())
+        info = SourceInfo(path="<DataFrame>", format="frame", sha256=digest.hexdigest())
+        return RawTable(frame, np.arange(2, len(frame) + 2), info)
+    path = Path(source)
+    if not path.exists():
+        raise ResponsesError(path, "file not found")
+    if path.is_dir():
+        raise ResponsesError(path, "is a folder, not a response file")
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, sheet, text_columns, header_only)
+    if suffix == ".xls":
+        raise ResponsesError(path, "old .xls workbooks are not supported; save it as .xlsx or .csv")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
+    if data[:4] == b"PK\x03\x04":
+        return _read_excel(path, sheet, text_columns, header_only)
+    return _read_csv(path, data, encoding, delimiter, text_columns, header_only)
+
+
+def _read_csv(path, data, encoding, delimiter, text_columns, header_only) -> RawTable:
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise ResponsesError(path, "the file is empty")
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ResponsesError(path, "looks like a binary file, not CSV text (expected a CSV or XLSX export)")
+    enc = encoding or sniff_encoding(data)
+    try:
+        head_text = data[:65536].decode(enc, errors="replace")
+    except LookupError as err:
+        raise ResponsesError(path, f"unknown encoding {enc!r}") from err
+    head_text = head_text.lstrip("\ufeff")
+    header_line = head_text.splitlines()[0] if head_text.splitlines() else ""
+    delim = delimiter or sniff_delimiter(header_line)
+    info = SourceInfo(path=str(path), format="csv", sha256=digest, encoding=enc, delimiter=delim)
+    header = _unique_headers(next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delim), []), path)
+    if header_only:
+        return RawTable(pd.DataFrame(columns=header), np.array([], int), info)
+    simple_header = not any("\n" in h or "\r" in h for h in header)
+    frame = _read_csv_arrow(data, enc, delim, header, text_columns) if simple_header else None
+    if frame is None:
+        frame, rows, malformed = _read_csv_records(path, data, enc, delim)
+        info.malformed = malformed
+    else:
+        rows = np.arange(2, len(frame) + 2)
+    return _strip_extra_header_rows(RawTable(frame, rows, info))
+
+
+def _read_csv_arrow(data, enc, delim, names, text_columns) -> pd.DataFrame | None:
+    """Fast path (pyarrow). Returns None when a line is malformed, for the exact slow path."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    invalid = []
+
+    def on_invalid(row):
+        invalid.append(row)
+        return "skip"
+
+    try:
+        reader_opts = pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 24,
+                                        column_names=names, skip_rows=1)
+        column_types = {c: pa.string() for c in names if text_columns and c in text_columns}
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=reader_opts,
+            parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False,
+                                             newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if invalid:
+        return None
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    return frame
+
+
+def _arrow_encoding(enc: str) -> str:
+    return "utf8" if enc in ("utf-8", "utf-8-sig") else enc
+
+
+def _read_csv_records(path, data, enc, delim) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
+    """Exact path: every record with its spreadsheet row; malformed lines reported, not dropped."""
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as err:
+        raise ResponsesError(path, f"cannot be decoded as {enc}: {err}") from err
+    text = text.lstrip("\ufeff")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    except csv.Error as err:
+        raise ResponsesError(path, f"is not valid CSV: {err}") from err
+    if not records:
+        raise ResponsesError(path, "the file has no header row")
+    header = _unique_headers(records[0], path)
+    width = len(header)
+    good, rows, malformed = [], [], []
+    for offset, record in enumerate(records[1:]):
+        row = offset + 2
+        if len(record) > width and not any(cell.strip() for cell in record[width:]):
+            record = record[:width]
+        if len(record) > width:
+            malformed.append((row, f"{len(record)} fields where the header has {width}"))
+            continue
+        good.append(record + [""] * (width - len(record)))
+        rows.append(row)
+    frame = pd.DataFrame(good, columns=header, dtype=object).replace({"": None})
+    return frame, np.array(rows, dtype=int), malformed
+
+
+def _read_excel(path, sheet, text_columns, header_only) -> RawTable:
+    try:
+        data = path.read_bytes()
+        workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+    except Exception as err:  # openpyxl raises many types for a damaged file
+        raise ResponsesError(path, f"is not a readable XLSX workbook ({type(err).__name__}: {err})") from err
+    sheets = workbook.sheet_names
+    if sheet is None:
+        chosen = sheets[0]
+    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in sheets):
+        index = int(sheet)
+        if not 0 <= index < len(sheets):
+            raise ResponsesError(path, f"has no sheet number {index}; sheets are {sheets}")
+        chosen = sheets[index]
+    elif sheet in sheets:
+        chosen = sheet
+    else:
+        raise ResponsesError(path, f"has no sheet {sheet!r}; sheets are {sheets}")
+    info = SourceInfo(path=str(path), format="xlsx", sha256=hashlib.sha256(data).hexdigest(), sheet=chosen)
+    frame = workbook.parse(chosen, dtype=object, nrows=0 if header_only else None, keep_default_na=False,
+                           na_values=[""])
+    frame.columns = _unique_headers([str(c) for c in frame.columns], path)
+    if text_columns:
+        for column in text_columns & set(frame.columns):
+            frame[column] = frame[column].map(_cell_text)
+    table = RawTable(frame.reset_index(drop=True), np.arange(2, len(frame) + 2), info)
+    return table if header_only else _strip_extra_header_rows(table)
+
+
+def _cell_text(value: object) -> object:
+    """Excel stores ids typed as numbers: 123.0 -> '123'; blanks stay missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unique_headers(header: list[str], path) -> list[str]:
+    out, seen = [], {}
+    for i, name in enumerate(header):
+        name = str(name).strip()
+        if not name or name.startswith("Unnamed:"):
+            name = f"column {i + 1}"
+        if name in seen:
+            raise ResponsesError(path, f"column header {name!r} appears twice (columns {seen[name] + 1} "
+                                       f"and {i + 1}); rename one of them")
+        seen[name] = i
+        out.append(name)
+    return out
+
+
+def _strip_extra_header_rows(table: RawTable) -> RawTable:
+    """Qualtrics exports carry two more header rows (question text, then ImportId JSON)."""
+    frame = table.frame
+    if len(frame) < 2:
+        return table
+    def has_import_id(i):
+        values = frame.iloc[i].astype(str)
+        return values.str.startswith('{"ImportId"').any()
+    for last in (1, 0):
+        if has_import_id(last):
+            texts = frame.iloc[0] if last == 1 else None
+            if texts is not None:
+                table.info.alternative_headers = {
+                    c: str(v) for c, v in texts.items() if isinstance(v, str) and v.strip()
+                }
+            table.info.header_rows = last + 2
+            table.frame = frame.iloc[last + 1:].reset_index(drop=True)
+            table.rows = table.rows[last + 1:]
+            return table
+    return table

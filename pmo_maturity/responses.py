@@ -1,0 +1,788 @@
+"""Loading responses so that nothing is silently lost (DESIGN section 5).
+
+:func:`load_responses` maps a survey export onto a questionnaire and returns a :class:`Responses`:
+the accepted rows, a quarantine table (input row, respondent, column, reason code, value, detail)
+and a summary in which ``rows_in == rows_accepted + rows_quarantined`` always holds. Suspect but
+plausible answers (straight-lining across reverse-keyed items, speeders) are flagged and kept unless
+``exclude_flagged=True``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ResponsesError
+from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
+from .readers import RawTable, SourceInfo, peek_header, read_table
+
+# Reason codes (printed in every data-quality report; keep the wording user-facing).
+REASONS = {
+    "empty_row": "no answers at all",
+    "out_of_range": "a number outside the answer scale",
+    "not_on_scale": "a number between scale points (answers must be whole points)",
+    "unknown_label": "an answer that is neither a scale label, a number nor a don't-know label",
+    "missing_unit": "no business unit although the report is by unit",
+    "missing_id": "no respondent id (long format needs one per row)",
+    "unknown_item": "an item the questionnaire does not have (long format)",
+    "superseded": "an earlier submission by the same respondent (the latest one is kept)",
+    "malformed_row": "a line with more fields than the header",
+    "too_few_answers": "too few answers to score any dimension",
+    "straight_lining": "flagged straight-lining, excluded on request",
+    "speeder": "flagged speeder, excluded on request",
+}
+# Row-level priority: the first reason a row has is the one it is counted under.
+_ROW_PRIORITY = ("malformed_row", "empty_row", "missing_id", "unknown_item", "out_of_range", "not_on_scale",
+                 "unknown_label", "missing_unit", "superseded", "straight_lining", "speeder", "too_few_answers")
+FLAGS = {
+    "straight_lining": "the same answer to every item, reverse-keyed ones included",
+    "speeder": "completed in less than a third of the median completion time",
+}
+
+META_ROLES = ("respondent_id", "unit", "role", "submitted_at", "start_time", "comment")
+_META_NAMES = {
+    "respondent_id": ["respondent_id", "respondent id", "respondent", "respondentid", "id", "response id",
+                      "responseid", "response_id", "participant id", "participant_id", "respondent id number"],
+    "unit": ["business_unit", "business unit", "unit", "department", "division", "business area", "team"],
+    "role": ["role", "job role", "your role", "respondent role", "position"],
+    "submitted_at": ["submitted_at", "completion time", "timestamp", "enddate", "end date", "submitdate",
+                     "date submitted", "submitted", "submitted at", "recordeddate", "completed"],
+    "start_time": ["start_time", "start time", "startdate", "start date", "started"],
+    "comment": ["comment", "comments", "free text", "free-text comment", "remarks"],
+}
+_META_CONTAINS = {
+    "unit": ["business unit", "department"],
+    "role": ["role"],
+    "comment": ["anything else", "comment"],
+}
+_LONG_ITEM = ["item", "item_id", "item id", "question", "question_id", "question id", "variable"]
+_LONG_ANSWER = ["answer", "value", "response", "score", "rating"]
+_CODE_PREFIX = re.compile(r"^\s*\[?([A-Za-z0-9][A-Za-z0-9_.\-]*?)\]?\s*(?:[.:)]\s*|\s+-\s+|\s+)\S")
+_BRACKET_TAIL = re.compile(r"\[([^\[\]]+)\]\s*$")
+_NUMBER_LABEL = re.compile(r"^\s*(-?\d+)\s*[-=:.)]?\s*(.*?)\s*$")
+_LABEL_NUMBER = re.compile(r"^\s*(.*?)\s*\((-?\d+)\)\s*$")
+
+_OK, _MISSING = 0, 1
+_VALUE_REASONS = ("", "", "out_of_range", "not_on_scale", "unknown_label")  # index = code
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """How the file's columns were understood."""
+
+    items: dict[str, str]  # item id -> header
+    meta: dict[str, str]  # canonical role (respondent_id, unit, ...) -> header
+    extra: list[str]  # other columns, kept as metadata
+    how: dict[str, str] = field(default_factory=dict)  # header -> how it was matched
+    missing_items: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Accepted answers, quarantine and data-quality summary of one response file.
+
+    Attributes
+    ----------
+    data : DataFrame
+        One row per accepted respondent: ``row`` (spreadsheet row), ``respondent_id``, ``unit``,
+        ``role``, ``submitted_at``, ``start_time``, ``comment``, one float column per item id
+        (raw answers on the scale, reverse-keyed items NOT yet reversed, NaN = missing) and the
+        file's other columns, kept as metadata.
+    quarantine : DataFrame
+        ``row, respondent_id, column, reason, value, detail``: one record per problem (a row with
+        two bad cells has two records). ``reason`` is a code of :data:`REASONS`.
+    flags : DataFrame
+        ``row, respondent_id, flag, detail`` for kept-but-suspect rows (:data:`FLAGS`).
+    summary : dict
+        ``rows_in, rows_accepted, rows_quarantined`` (rows counted once, under their first
+        reason), ``quarantined_by_reason``, ``flagged``, ``respondents``, the column map and the
+        source (file, format, encoding, delimiter, sheet, sha256).
+    questionnaire : Questionnaire
+    columns : ColumnMap
+    source : SourceInfo
+    """
+
+    data: pd.DataFrame
+    quarantine: pd.DataFrame
+    flags: pd.DataFrame
+    summary: dict
+    questionnaire: Questionnaire
+    columns: ColumnMap
+    source: SourceInfo
+
+    @property
+    def has_units(self) -> bool:
+        return "unit" in self.columns.meta
+
+    @property
+    def has_roles(self) -> bool:
+        return "role" in self.columns.meta
+
+    @property
+    def input_hash(self) -> str:
+        return self.source.sha256
+
+    def items(self, reverse: bool = True) -> pd.DataFrame:
+        """Answers per item, reverse-keyed items reversed (``min + max - x``) unless told not to."""
+        frame = self.data[self.questionnaire.item_ids].astype(float)
+        if reverse:
+            scale = self.questionnaire.scale
+            rev = [i.id for i in self.questionnaire.items if i.reverse]
+            frame[rev] = scale.min + scale.max - frame[rev]
+        return frame
+
+    def quarantine_rows(self) -> pd.DataFrame:
+        """One record per quarantined row with its counted (first) reason."""
+        return primary_reasons(self.quarantine)
+
+    def subset(self, mask: pd.Series | np.ndarray, *, reason: str | None = None, detail: str = "") -> Responses:
+        """Keep the rows where ``mask`` is true; with ``reason``, the others move to quarantine."""
+        mask = np.asarray(mask, dtype=bool)
+        kept = self.data[mask].reset_index(drop=True)
+        if reason is None:
+            return replace(self, data=kept)
+        moved = self.data[~mask]
+        if "input_rows" in moved.columns:  # long format: every input row of the respondent moves
+            moved = moved[["respondent_id", "input_rows"]].explode("input_rows").rename(columns={"input_rows": "row"})
+        records = pd.DataFrame({"row": moved["row"].to_numpy(), "respondent_id": moved["respondent_id"].to_numpy(),
+                                "column": "", "reason": reason, "value": None, "detail": detail})
+        quarantine = _concat_quarantine([self.quarantine, records])
+        return replace(self, data=kept, quarantine=quarantine,
+                       summary=_summary(self.summary["rows_in"], kept, quarantine, self.flags, self.columns,
+                                        self.source, self.summary["layout"]))
+
+    def for_unit(self, unit: str) -> Responses:
+        """The accepted rows of one business unit (quarantine and summary stay file-wide)."""
+        if not self.has_units:
+            raise ResponsesError(self.source.path, "has no business unit column; cannot select a unit")
+        return replace(self, data=self.data[self.data["unit"] == unit].reset_index(drop=True))
+
+
+def primary_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Each quarantined row once, under the first reason in priority order."""
+    if quarantine.empty:
+        return quarantine.copy()
+    rank = quarantine["reason"].map({r: i for i, r in enumerate(_ROW_PRIORITY)}).fillna(len(_ROW_PRIORITY))
+    ordered = quarantine.assign(_rank=rank).sort_values(["row", "_rank"], kind="stable")
+    return ordered.drop_duplicates("row").drop(columns="_rank").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Column mapping
+
+
+def _find_column(headers: list[str], wanted: str | None, what: str, path: str) -> str | None:
+    if wanted is None:
+        return None
+    if wanted in headers:
+        return wanted
+    folded = {normalise_text(h): h for h in headers}
+    if normalise_text(wanted) in folded:
+        return folded[normalise_text(wanted)]
+    raise ResponsesError(path, f"the column {wanted!r} given as {what} is not in the file; columns are "
+                               f"{_shorten(headers)}")
+
+
+def _shorten(headers: list[str], limit: int = 12) -> str:
+    shown = ", ".join(repr(h if len(h) < 40 else h[:37] + "...") for h in headers[:limit])
+    return shown + (f", ... ({len(headers)} in all)" if len(headers) > limit else "")
+
+
+def match_items(headers: list[str], questionnaire: Questionnaire, mapping: Mapping[str, str] | None = None,
+                alternative_headers: Mapping[str, str] | None = None, path: str = "") -> tuple[dict, dict]:
+    """Map headers to item ids: explicit mapping, item id, question text, or survey-tool patterns.
+
+    Recognised: the item id (``INS1``), the statement text (MS Forms), ``Question [statement]``
+    (Google Forms grids), ``Question - statement`` (Qualtrics matrices), ``INS1. text`` or
+    ``[INS1] text`` (LimeSurvey codes). Matching ignores case, spacing and curly quotes.
+    """
+    by_id = {i.id.casefold(): i.id for i in questionnaire.items}
+    by_text = {normalise_text(i.text): i.id for i in questionnaire.items}
+    mapping = dict(mapping or {})
+    for header, item in mapping.items():
+        if item not in questionnaire.item_ids:
+            raise ResponsesError(path, f"the mapping sends column {header!r} to item {item!r}, which questionnaire "
+                                       f"{questionnaire.id!r} does not have")
+    found: dict[str, str] = {}
+    how: dict[str, str] = {}
+    for header in headers:
+        candidates = [header]
+        if alternative_headers and header in alternative_headers:
+            candidates.append(alternative_headers[header])
+        item, method = None, ""
+        if header in mapping:
+            item, method = mapping[header], "explicit mapping"
+        else:
+            for text in candidates:
+                item, method = _match_one(text, by_id, by_text)
+                if item:
+                    break
+        if not item:
+            continue
+        if item in found:
+            raise ResponsesError(path, f"columns {found[item]!r} and {header!r} both match item {item!r}; "
+                                       f"pass an explicit mapping to say which one to use")
+        found[item] = header
+        how[header] = method
+    return found, how
+
+
+def _match_one(header: str, by_id: dict, by_text: dict) -> tuple[str | None, str]:
+    key = normalise_text(header)
+    if key.casefold() in by_id:
+        return by_id[key.casefold()], "item id"
+    if key in by_text:
+        return by_text[key], "question text"
+    bracket = _BRACKET_TAIL.search(header)
+    if bracket:
+        inner = normalise_text(bracket.group(1))
+        if inner in by_text:
+            return by_text[inner], "question [statement]"
+        if inner in by_id:
+            return by_id[inner], "question [item id]"
+    if " - " in header:
+        tail = normalise_text(header.rsplit(" - ", 1)[1])
+        if tail in by_text:
+            return by_text[tail], "question - statement"
+    code = _CODE_PREFIX.match(header)
+    if code and code.group(1).casefold() in by_id:
+        return by_id[code.group(1).casefold()], "item code prefix"
+    contained = [item for text, item in by_text.items() if len(text) >= 20 and text in key]
+    if len(contained) == 1:
+        return contained[0], "contains question text"
+    return None, ""
+
+
+def _detect_meta(headers: list[str], taken: set[str]) -> dict[str, str]:
+    free = [h for h in headers if h not in taken]
+    folded = {normalise_text(h): h for h in free}
+    found: dict[str, str] = {}
+    for role, names in _META_NAMES.items():
+        for name in names:
+            if name in folded and folded[name] not in found.values():
+                found[role] = folded[name]
+                break
+    for role, parts in _META_CONTAINS.items():
+        if role in found:
+            continue
+        hits = [h for key, h in folded.items() if any(p in key for p in parts) and h not in found.values()]
+        if len(hits) == 1:
+            found[role] = hits[0]
+    return found
+
+
+def resolve_columns(headers: list[str], questionnaire: Questionnaire, *, meta: Mapping[str, str | bool | None],
+                    mapping: Mapping[str, str] | None, alternative_headers: Mapping[str, str] | None,
+                    path: str) -> ColumnMap:
+    """Decide which header is which item and which metadata column."""
+    items, how = match_items(headers, questionnaire, mapping, alternative_headers, path)
+    explicit = {}
+    for role, wanted in meta.items():
+        if wanted is False or wanted is None:
+            continue
+        explicit[role] = _find_column(headers, str(wanted), role.replace("_", " ") + " column", path)
+    clash = set(explicit.values()) & set(items.values())
+    if clash:
+        raise ResponsesError(path, f"column {sorted(clash)[0]!r} is both an item and a metadata column")
+    detected = _detect_meta(headers, set(items.values()) | set(explicit.values()))
+    resolved = {}
+    for role in META_ROLES:
+        if meta.get(role) is False:
+            continue
+        if role in explicit:
+            resolved[role] = explicit[role]
+        elif role in detected:
+            resolved[role] = detected[role]
+    used = set(items.values()) | set(resolved.values())
+    extra = [h for h in headers if h not in used]
+    missing = [i for i in questionnaire.item_ids if i not in items]
+    return ColumnMap(items=items, meta=resolved, extra=extra, how=how, missing_items=missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answer conversion
+
+
+def parse_answer(value: object, scale: Scale) -> tuple[float, int]:
+    """One raw cell -> (scale value or NaN, code). Codes: 0 ok, 1 missing, 2 out of range,
+    3 not on scale, 4 unknown label."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return np.nan, _MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan, 4
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _check_number(float(value), scale)
+    text = str(value).strip()
+    if not text:
+        return np.nan, _MISSING
+    key = normalise_text(text)
+    if key in scale.na_keys:
+        return np.nan, _MISSING
+    if key in scale.label_values:
+        return float(scale.label_values[key]), _OK
+    try:
+        return _check_number(float(text.replace(",", ".")) if text.count(",") <= 1 else float("x"), scale)
+    except ValueError:
+        pass
+    # "4 - Agree", "4. Agree", "Agree (4)": accept when number and label agree.
+    for pattern, number_first in ((_NUMBER_LABEL, True), (_LABEL_NUMBER, False)):
+        m = pattern.match(text)
+        if m:
+            number, label = (m.group(1), m.group(2)) if number_first else (m.group(2), m.group(1))
+            if scale.label_values.get(normalise_text(label)) == int(number):
+                return float(number), _OK
+    return np.nan, 4
+
+
+def _check_number(x: float, scale: Scale) -> tuple[float, int]:
+    if np.isnan(x):
+        return np.nan, _MISSING
+    if x != np.round(x):
+        return np.nan, 3
+    if x < scale.min or x > scale.max:
+        return np.nan, 2
+    return x, _OK
+
+
+def convert_column(column: pd.Series, scale: Scale) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`parse_answer` over a column: (values, codes)."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        x = column.to_numpy(dtype=float, na_value=np.nan)
+        codes = np.zeros(len(x), dtype=np.int8)
+        missing = np.isnan(x)
+        codes[missing] = _MISSING
+        with np.errstate(invalid="ignore"):
+            off_scale = ~missing & (x != np.round(x))
+            outside = ~missing & ~off_scale & ((x < scale.min) | (x > scale.max))
+        codes[off_scale] = 3
+        codes[outside] = 2
+        values = np.where(codes == _OK, x, np.nan)
+        return values, codes
+    index, uniques = pd.factorize(column, use_na_sentinel=True)
+    parsed = [parse_answer(u, scale) for u in uniques]
+    lookup_values = np.array([p[0] for p in parsed] + [np.nan], dtype=float)
+    lookup_codes = np.array([p[1] for p in parsed] + [_MISSING], dtype=np.int8)
+    return lookup_values[index], lookup_codes[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_responses(
+    source: str | Path | pd.DataFrame,
+    questionnaire: Questionnaire | str | Path | None = None,
+    *,
+    id_column: str | bool | None = None,
+    unit_column: str | bool | None = None,
+    role_column: str | bool | None = None,
+    submitted_column: str | bool | None = None,
+    start_column: str | bool | None = None,
+    comment_column: str | bool | None = None,
+    mapping: Mapping[str, str] | None = None,
+    layout: str = "auto",
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    require_unit: bool = True,
+    exclude_flagged: bool = False,
+) -> Responses:
+    """Load a survey export and map it onto a questionnaire, quarantining bad rows.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        CSV (UTF-8, UTF-8 with BOM, Windows-1252; comma, semicolon, tab or pipe delimited) or XLSX.
+    questionnaire : Questionnaire or path, optional
+        Default: the bundled PMO integration instrument.
+    id_column, unit_column, role_column, submitted_column, start_column, comment_column : str or False
+        Metadata columns. ``None`` (default) detects common names (``ID``, ``Business unit``,
+        ``Role``, ``Completion time``, ...); ``False`` means the file has none. Without a unit
+        column the whole file is one organisation; without an id column, row numbers serve.
+    mapping : dict, optional
+        ``{header: item_id}`` for columns the automatic matching cannot recognise.
+    layout : {"auto", "wide", "long"}
+        Wide: one row per respondent. Long: one row per answer (respondent, item, answer).
+    sheet : str or int, optional
+        XLSX sheet (default: the first).
+    require_unit : bool
+        With a unit column, quarantine rows whose unit is blank (reason ``missing_unit``).
+    exclude_flagged : bool
+        Move straight-liners and speeders to quarantine instead of keeping them flagged.
+
+    Returns
+    -------
+    Responses
+
+    Raises
+    ------
+    ResponsesError
+        When the file cannot be read at all or no column matches the questionnaire.
+
+    Examples
+    --------
+    >>> from pmo_maturity.sample import sample_path
+    >>> r = load_responses(sample_path())
+    >>> r.summary["rows_in"] == r.summary["rows_accepted"] + r.summary["rows_quarantined"]
+    True
+    """
+    q = questionnaire if isinstance(questionnaire, Questionnaire) else load_questionnaire(questionnaire)
+    if layout not in ("auto", "wide", "long"):
+        raise ResponsesError(source if not isinstance(source, pd.DataFrame) else "<DataFrame>",
+                             f"layout must be 'auto', 'wide' or 'long'; got {layout!r}")
+    meta = {"respondent_id": id_column, "unit": unit_column, "role": role_column,
+            "submitted_at": submitted_column, "start_time": start_column, "comment": comment_column}
+    path_text = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+
+    # 1. Read the header and decide what each column is, then read the body with that knowledge.
+    if isinstance(source, pd.DataFrame):
+        headers = list(map(str, source.columns))
+    else:
+        sheet = _choose_sheet(Path(source), q, sheet)
+        headers = peek_header(Path(source), encoding=encoding, delimiter=delimiter, sheet=sheet)
+    columns = resolve_columns(headers, q, meta=meta, mapping=mapping, alternative_headers=None, path=path_text)
+    text_columns = set(columns.meta.values()) | set(columns.extra)
+    table = read_table(source, encoding=encoding, delimiter=delimiter, sheet=sheet, text_columns=text_columns)
+    if table.info.alternative_headers:
+        columns = resolve_columns(list(table.frame.columns), q, meta=meta, mapping=mapping,
+                                  alternative_headers=table.info.alternative_headers, path=path_text)
+
+    # 2. Wide or long.
+    long_cols = _long_columns(table.frame.columns, columns)
+    if layout == "long" or (layout == "auto" and not columns.items and long_cols):
+        if not long_cols:
+            raise ResponsesError(path_text, "layout 'long' needs an item column (item/question) and an answer column "
+                                            f"(answer/value/response); columns are {_shorten(headers)}")
+        return _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)
+    if not columns.items:
+        raise ResponsesError(path_text, f"no column matches an item of questionnaire {q.describe()}: expected item "
+                                        f"ids such as {q.item_ids[0]!r} or question texts such as "
+                                        f"{q.items[0].text!r}; columns are {_shorten(headers)}. Check the "
+                                        f"questionnaire, or pass mapping={{header: item_id}}")
+    return _load_wide(table, q, columns, require_unit, exclude_flagged)
+
+
+def _choose_sheet(path: Path, q: Questionnaire, sheet: str | int | None) -> str | int | None:
+    """Without a sheet named, take the first sheet whose headers match the questionnaire."""
+    if sheet is not None or path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return sheet
+    try:
+        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    except Exception:  # unreadable: let read_table raise the clear error
+        return sheet
+    for name in names:
+        items, _ = match_items(peek_header(path, sheet=name), q)
+        if items:
+            return name
+    return sheet
+
+
+def _long_columns(headers, columns: ColumnMap) -> tuple[str, str] | None:
+    folded = {normalise_text(h): h for h in headers}
+    item = next((folded[n] for n in _LONG_ITEM if n in folded), None)
+    answer = next((folded[n] for n in _LONG_ANSWER if n in folded), None)
+    return (item, answer) if item and answer else None
+
+
+def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd.DataFrame:
+    """Canonical metadata columns (text, stripped; blanks missing; ids default to the row)."""
+    out = pd.DataFrame({"row": rows})
+    for role in ("respondent_id", "unit", "role", "comment"):
+        if role in columns.meta:
+            text = frame[columns.meta[role]].astype(object).map(_clean_text)
+            out[role] = text.to_numpy()
+        else:
+            out[role] = None
+    ids = out["respondent_id"]
+    out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
+    for role in ("submitted_at", "start_time"):
+        if role in columns.meta:
+            out[role] = _parse_times(frame[columns.meta[role]])
+        else:
+            out[role] = pd.NaT
+    return out
+
+
+def _clean_text(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _parse_times(column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        values = pd.to_datetime(column)
+    else:
+        values = pd.to_datetime(column.astype(object).map(_clean_text), errors="coerce", format="mixed",
+                                dayfirst=False)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert(None)
+    return values.to_numpy(dtype="datetime64[ns]")
+
+
+def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_unit: bool,
+               exclude_flagged: bool) -> Responses:
+    frame, rows = table.frame, table.rows
+    n = len(frame)
+    meta = _meta_frame(frame, rows, columns)
+    item_ids = [i for i in q.item_ids if i in columns.items]
+    values = np.full((n, len(q.item_ids)), np.nan)
+    records = []
+    bad_row = np.zeros(n, dtype=bool)
+    for j, item in enumerate(q.item_ids):
+        if item not in columns.items:
+            continue
+        header = columns.items[item]
+        vals, codes = convert_column(frame[header], q.scale)
+        values[:, j] = vals
+        bad = codes >= 2
+        if bad.any():
+            bad_row |= bad
+            idx = np.flatnonzero(bad)
+            raw = frame[header].to_numpy(dtype=object)[idx]
+            records.append(pd.DataFrame({
+                "row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx], "column": header,
+                "reason": np.array(_VALUE_REASONS, dtype=object)[codes[idx]], "value": raw,
+                "detail": [_value_detail(code, q.scale) for code in codes[idx]],
+            }))
+    answered = ~np.isnan(values)
+    empty = ~answered.any(axis=1) & ~bad_row
+    if empty.any():
+        idx = np.flatnonzero(empty)
+        has_comment = meta["comment"].notna().to_numpy()[idx]
+        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], "", "empty_row",
+                                np.where(has_comment, "no answers (only a comment)", "no answers")))
+    rejected = bad_row | empty
+    if "unit" in columns.meta and require_unit:
+        no_unit = meta["unit"].isna().to_numpy() & ~rejected
+        if no_unit.any():
+            idx = np.flatnonzero(no_unit)
+            records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], columns.meta["unit"],
+                                    "missing_unit", "blank business unit"))
+            rejected |= no_unit
+    superseded = _superseded(meta, rejected)
+    if superseded.any():
+        idx = np.flatnonzero(superseded)
+        latest = meta[~rejected & ~superseded].set_index("respondent_id")["row"]
+        detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].to_numpy()[idx]]
+        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], columns.meta.get("respondent_id", ""),
+                                "superseded", detail))
+        rejected |= superseded
+    for row, detail in table.info.malformed:
+        records.append(_records(np.array([row]), np.array([None]), "", "malformed_row", detail))
+
+    data = meta.copy()
+    data[q.item_ids] = values
+    for header in columns.extra:
+        name = header if header not in data.columns else f"{header} (file)"
+        data[name] = frame[header].to_numpy()
+    flags = _flags(data, q, ~rejected)
+    data = data[~rejected].reset_index(drop=True)
+    quarantine = _concat_quarantine(records)
+    rows_in = n + len(table.info.malformed)
+    responses = Responses(data=data, quarantine=quarantine, flags=flags,
+                          summary=_summary(rows_in, data, quarantine, flags, columns, table.info, "wide"),
+                          questionnaire=q, columns=columns, source=table.info)
+    return _exclude_flagged(responses) if exclude_flagged else responses
+
+
+def _records(rows, ids, column, reason, detail) -> pd.DataFrame:
+    return pd.DataFrame({"row": rows, "respondent_id": ids, "column": column, "reason": reason, "value": None,
+                         "detail": detail})
+
+
+def _value_detail(code: int, scale: Scale) -> str:
+    labels = f" or a label ({', '.join(scale.labels)})" if scale.labels else ""
+    if code == 2:
+        return f"expected a whole number from {scale.min} to {scale.max}{labels}"
+    if code == 3:
+        return f"expected a whole scale point from {scale.min} to {scale.max}"
+    return (f"expected a number from {scale.min} to {scale.max}{labels}, or a don't-know label "
+            f"({', '.join(scale.na_labels)})")
+
+
+def _superseded(meta: pd.DataFrame, rejected: np.ndarray) -> np.ndarray:
+    """Earlier submissions of a respondent id among otherwise valid rows (latest kept)."""
+    candidates = meta[~rejected]
+    if candidates.empty:
+        return np.zeros(len(meta), dtype=bool)
+    ids = candidates["respondent_id"]
+    dup = ids.duplicated(keep=False)
+    if not dup.any():
+        return np.zeros(len(meta), dtype=bool)
+    subset = candidates[dup.to_numpy()]
+    order = subset.sort_values(["respondent_id", "submitted_at", "row"], na_position="first", kind="stable")
+    earlier = order.index[order["respondent_id"].duplicated(keep="last").to_numpy()]
+    out = np.zeros(len(meta), dtype=bool)
+    out[earlier] = True
+    return out
+
+
+def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray) -> pd.DataFrame:
+    """Straight-lining across reverse-keyed items, and speeders (a third of the median time)."""
+    values = data[q.item_ids].to_numpy(dtype=float)
+    answered = (~np.isnan(values)).sum(axis=1)
+    reverse = np.array([i.reverse for i in q.items])
+    records = []
+    if reverse.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            lo, hi = np.nanmin(values, axis=1), np.nanmax(values, axis=1)
+        rev_answered = (~np.isnan(values[:, reverse])).any(axis=1)
+        straight = kept & (answered >= max(5, int(np.ceil(0.5 * len(q.item_ids))))) & (lo == hi) & rev_answered
+        for i in np.flatnonzero(straight):
+            records.append((data.at[i, "row"], data.at[i, "respondent_id"], "straight_lining",
+                            f"answered {int(lo[i])} to all {answered[i]} items, reverse-keyed ones included"))
+    if data["start_time"].notna().any() and data["submitted_at"].notna().any():
+        seconds = (data["submitted_at"] - data["start_time"]).dt.total_seconds().to_numpy()
+        valid = kept & ~np.isnan(seconds)
+        if valid.sum() >= 10:
+            median = float(np.median(seconds[valid]))
+            fast = valid & (seconds < median / 3)
+            for i in np.flatnonzero(fast):
+                records.append((data.at[i, "row"], data.at[i, "respondent_id"], "speeder",
+                                f"{seconds[i]:.0f} s against a median of {median:.0f} s"))
+    return pd.DataFrame(records, columns=["row", "respondent_id", "flag", "detail"])
+
+
+def _exclude_flagged(responses: Responses) -> Responses:
+    flags = responses.flags
+    out = responses
+    for flag in ("straight_lining", "speeder"):
+        rows = set(flags.loc[flags["flag"] == flag, "row"])
+        if rows:
+            out = out.subset(~out.data["row"].isin(rows), reason=flag, detail=FLAGS[flag])
+    return out
+
+
+def _concat_quarantine(records: list[pd.DataFrame]) -> pd.DataFrame:
+    cols = ["row", "respondent_id", "column", "reason", "value", "detail"]
+    records = [r for r in records if len(r)]
+    if not records:
+        return pd.DataFrame({c: pd.Series(dtype=object if c != "row" else int) for c in cols})
+    out = pd.concat([r[cols].astype(object) for r in records], ignore_index=True)
+    out["row"] = out["row"].astype(int)
+    return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def _summary(rows_in: int, data: pd.DataFrame, quarantine: pd.DataFrame, flags: pd.DataFrame,
+             columns: ColumnMap, info: SourceInfo, layout: str) -> dict:
+    primary = primary_reasons(quarantine)
+    by_reason = primary["reason"].value_counts().to_dict() if len(primary) else {}
+    rows_accepted = int(data["input_rows"].map(len).sum()) if "input_rows" in data.columns else len(data)
+    summary = {
+        "rows_in": int(rows_in),
+        "rows_accepted": rows_accepted,
+        "rows_quarantined": int(len(primary)),
+        "respondents": int(len(data)),
+        "quarantined_by_reason": {k: int(v) for k, v in sorted(by_reason.items(), key=lambda kv: -kv[1])},
+        "flagged": {k: int(v) for k, v in flags["flag"].value_counts().items()} if len(flags) else {},
+        "layout": layout,
+        "items_matched": len(columns.items),
+        "items_missing": list(columns.missing_items),
+        "metadata_columns": dict(columns.meta),
+        "extra_columns": list(columns.extra),
+        "source": {"file": info.path, "format": info.format, "encoding": info.encoding,
+                   "delimiter": info.delimiter, "sheet": info.sheet, "sha256": info.sha256,
+                   "header_rows": info.header_rows},
+    }
+    if summary["rows_in"] != summary["rows_accepted"] + summary["rows_quarantined"]:
+        raise RuntimeError(f"row accounting broken: {summary['rows_in']} in, {summary['rows_accepted']} accepted, "
+                           f"{summary['rows_quarantined']} quarantined; please report this bug")
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Long format
+
+
+def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols: tuple[str, str],
+               require_unit: bool, exclude_flagged: bool) -> Responses:
+    item_col, answer_col = long_cols
+    frame, rows = table.frame, table.rows
+    cols = replace(columns, extra=[c for c in columns.extra if c not in long_cols])
+    meta = _meta_frame(frame, rows, cols)
+    n = len(frame)
+    records = []
+    rejected = np.zeros(n, dtype=bool)
+    ids_given = "respondent_id" in cols.meta
+    if not ids_given:
+        raise ResponsesError(table.info.path, "a long-format file needs a respondent id column (respondent/id)")
+    no_id = frame[cols.meta["respondent_id"]].isna().to_numpy()
+    if no_id.any():
+        idx = np.flatnonzero(no_id)
+        records.append(_records(rows[idx], None, cols.meta["respondent_id"], "missing_id", "blank respondent id"))
+        rejected |= no_id
+    by_key = {i.id.casefold(): i.id for i in q.items}
+    by_key.update({normalise_text(i.text): i.id for i in q.items})
+    raw_items = frame[item_col].astype(object).map(lambda v: None if v is None or v != v else str(v))
+    item_of = raw_items.map(lambda v: by_key.get(normalise_text(v)) if v is not None else None)
+    unknown = item_of.isna().to_numpy() & ~rejected
+    if unknown.any():
+        idx = np.flatnonzero(unknown)
+        records.append(pd.DataFrame({"row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
+                                     "column": item_col, "reason": "unknown_item",
+                                     "value": raw_items.to_numpy()[idx],
+                                     "detail": f"not an item of questionnaire {q.id}"}))
+        rejected |= unknown
+    vals, codes = convert_column(frame[answer_col], q.scale)
+    bad = (codes >= 2) & ~rejected
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        records.append(pd.DataFrame({"row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
+                                     "column": answer_col,
+                                     "reason": np.array(_VALUE_REASONS, dtype=object)[codes[idx]],
+                                     "value": frame[answer_col].to_numpy(dtype=object)[idx],
+                                     "detail": [_value_detail(c, q.scale) for c in codes[idx]]}))
+        rejected |= bad
+    if "unit" in cols.meta and require_unit:
+        no_unit = meta["unit"].isna().to_numpy() & ~rejected
+        if no_unit.any():
+            idx = np.flatnonzero(no_unit)
+            records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], cols.meta["unit"],
+                                    "missing_unit", "blank business unit"))
+            rejected |= no_unit
+    # Several answers to one item by one respondent: keep the latest.
+    answers = meta.assign(item=item_of.to_numpy(), value=vals)
+    live = answers[~rejected]
+    order = live.sort_values(["respondent_id", "item", "submitted_at", "row"], na_position="first", kind="stable")
+    dup = order.duplicated(["respondent_id", "item"], keep="last")
+    if dup.any():
+        idx = order.index[dup.to_numpy()]
+        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], item_col, "superseded",
+                                "an earlier answer to the same item by the same respondent"))
+        rejected[idx] = True
+    # Respondents whose remaining answers are all don't-know/blank are empty.
+    live = answers[~rejected]
+    any_answer = live.groupby("respondent_id", sort=False)["value"].transform(lambda s: s.notna().any())
+    empty_idx = live.index[~any_answer.to_numpy(dtype=bool)]
+    if len(empty_idx):
+        records.append(_records(rows[empty_idx], meta["respondent_id"].to_numpy()[empty_idx], "", "empty_row",
+                                "the respondent gave no answer on the scale"))
+        rejected[empty_idx] = True
+    live = answers[~rejected]
+    wide = live.pivot_table(index="respondent_id", columns="item", values="value", aggfunc="last", dropna=False,
+                            sort=False)
+    wide = wide.reindex(columns=q.item_ids)
+    first = live.sort_values("row").groupby("respondent_id", sort=False)
+    info = first.agg(row=("row", "min"), input_rows=("row", list), unit=("unit", "last"), role=("role", "last"),
+                     comment=("comment", "last"), submitted_at=("submitted_at", "max"),
+                     start_time=("start_time", "min"))
+    data = info.join(wide).reset_index()
+    data = data.sort_values("row").reset_index(drop=True)
+    data = data[["row", "respondent_id", "unit", "role", "comment", "submitted_at", "start_time", "input_rows",
+                 *q.item_ids]]
+    kept_all = np.ones(len(data), dtype=bool)
+    flags = _flags(data, q, kept_all)
+    quarantine = _concat_quarantine(records)
+    responses = Responses(data=data, quarantine=quarantine, flags=flags,
+                          summary=_summary(n, data, quarantine, flags, cols, table.info, "long"),
+                          questionnaire=q, columns=cols, source=table.info)
+    return _exclude_flagged(responses) if exclude_flagged else responses
