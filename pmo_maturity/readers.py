@@ -125,7 +125,8 @@ def _read_csv(path, data, encoding, delimiter, text_columns, header_only) -> Raw
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise ResponsesError(path, "the file is empty")
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    head = data[:4096]
+    if head.count(b"\x00") > len(head) // 20 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ResponsesError(path, "looks like a binary file, not CSV text (expected a CSV or XLSX export)")
     enc = encoding or sniff_encoding(data)
     try:
@@ -233,8 +234,8 @@ def _read_excel(path, sheet, text_columns, header_only) -> RawTable:
     else:
         raise ResponsesError(path, f"has no sheet {sheet!r}; sheets are {sheets}")
     info = SourceInfo(path=str(path), format="xlsx", sha256=hashlib.sha256(data).hexdigest(), sheet=chosen)
-    frame = workbook.parse(chosen, dtype=object, nrows=0 if header_only else None, keep_default_na=False,
-                           na_values=[""])
+    frame = pd.read_excel(workbook, sheet_name=chosen, dtype=object, nrows=0 if header_only else None,
+                          keep_default_na=False, na_values=[""])
     frame.columns = _unique_headers([str(c) for c in frame.columns], path)
     if text_columns:
         for column in text_columns & set(frame.columns):

@@ -149,19 +149,34 @@ class Responses:
             return replace(self, data=kept)
         moved = self.data[~mask]
         if "input_rows" in moved.columns:  # long format: every input row of the respondent moves
-            moved = moved[["respondent_id", "input_rows"]].explode("input_rows").rename(columns={"input_rows": "row"})
+            moved = moved[["respondent_id", "unit", "input_rows"]].explode("input_rows").rename(
+                columns={"input_rows": "row"})
         records = pd.DataFrame({"row": moved["row"].to_numpy(), "respondent_id": moved["respondent_id"].to_numpy(),
-                                "column": "", "reason": reason, "value": None, "detail": detail})
+                                "unit": moved["unit"].to_numpy(), "column": "", "reason": reason, "value": None,
+                                "detail": detail})
         quarantine = _concat_quarantine([self.quarantine, records])
-        return replace(self, data=kept, quarantine=quarantine,
-                       summary=_summary(self.summary["rows_in"], kept, quarantine, self.flags, self.columns,
-                                        self.source, self.summary["layout"]))
+        summary = _summary(self.summary["rows_in"], kept, quarantine, self.flags, self.columns, self.source,
+                           self.summary["layout"])
+        summary.update({k: self.summary[k] for k in ("scope", "file_rows_in") if k in self.summary})
+        return replace(self, data=kept, quarantine=quarantine, summary=summary)
 
     def for_unit(self, unit: str) -> Responses:
-        """The accepted rows of one business unit (quarantine and summary stay file-wide)."""
+        """The rows of one business unit: its accepted rows, its quarantined rows and their summary.
+
+        The summary counts the unit's own rows (``rows_in`` = its accepted + quarantined rows);
+        rows whose unit is unknown (blank unit, unreadable line) stay in the file-wide summary.
+        """
         if not self.has_units:
             raise ResponsesError(self.source.path, "has no business unit column; cannot select a unit")
-        return replace(self, data=self.data[self.data["unit"] == unit].reset_index(drop=True))
+        data = self.data[self.data["unit"] == unit].reset_index(drop=True)
+        quarantine = self.quarantine[self.quarantine["unit"] == unit].reset_index(drop=True)
+        flags = self.flags[self.flags["row"].isin(set(data["row"]))].reset_index(drop=True)
+        accepted = int(data["input_rows"].map(len).sum()) if "input_rows" in data.columns else len(data)
+        rows_in = accepted + quarantine["row"].nunique()
+        summary = _summary(rows_in, data, quarantine, flags, self.columns, self.source, self.summary["layout"])
+        summary["scope"] = f"unit {unit}"
+        summary["file_rows_in"] = self.summary.get("file_rows_in", self.summary["rows_in"])
+        return replace(self, data=data, quarantine=quarantine, flags=flags, summary=summary)
 
 
 def primary_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -547,36 +562,32 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
             bad_row |= bad
             idx = np.flatnonzero(bad)
             raw = frame[header].to_numpy(dtype=object)[idx]
-            records.append(pd.DataFrame({
-                "row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx], "column": header,
-                "reason": np.array(_VALUE_REASONS, dtype=object)[codes[idx]], "value": raw,
-                "detail": [_value_detail(code, q.scale) for code in codes[idx]],
-            }))
+            records.append(_records(meta, idx, header, np.array(_VALUE_REASONS, dtype=object)[codes[idx]],
+                                    [_value_detail(code, q.scale) for code in codes[idx]], value=raw))
     answered = ~np.isnan(values)
     empty = ~answered.any(axis=1) & ~bad_row
     if empty.any():
         idx = np.flatnonzero(empty)
         has_comment = meta["comment"].notna().to_numpy()[idx]
-        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], "", "empty_row",
+        records.append(_records(meta, idx, "", "empty_row",
                                 np.where(has_comment, "no answers (only a comment)", "no answers")))
     rejected = bad_row | empty
     if "unit" in columns.meta and require_unit:
         no_unit = meta["unit"].isna().to_numpy() & ~rejected
         if no_unit.any():
             idx = np.flatnonzero(no_unit)
-            records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], columns.meta["unit"],
-                                    "missing_unit", "blank business unit"))
+            records.append(_records(meta, idx, columns.meta["unit"], "missing_unit", "blank business unit"))
             rejected |= no_unit
     superseded = _superseded(meta, rejected)
     if superseded.any():
         idx = np.flatnonzero(superseded)
         latest = meta[~rejected & ~superseded].set_index("respondent_id")["row"]
         detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].to_numpy()[idx]]
-        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], columns.meta.get("respondent_id", ""),
-                                "superseded", detail))
+        records.append(_records(meta, idx, columns.meta.get("respondent_id", ""), "superseded", detail))
         rejected |= superseded
     for row, detail in table.info.malformed:
-        records.append(_records(np.array([row]), np.array([None]), "", "malformed_row", detail))
+        records.append(pd.DataFrame({"row": [row], "respondent_id": [None], "unit": [None], "column": "",
+                                     "reason": "malformed_row", "value": None, "detail": detail}))
 
     data = meta.copy()
     data[q.item_ids] = values
@@ -593,8 +604,10 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     return _exclude_flagged(responses) if exclude_flagged else responses
 
 
-def _records(rows, ids, column, reason, detail) -> pd.DataFrame:
-    return pd.DataFrame({"row": rows, "respondent_id": ids, "column": column, "reason": reason, "value": None,
+def _records(meta: pd.DataFrame, idx: np.ndarray, column, reason, detail, value=None) -> pd.DataFrame:
+    """Quarantine records for the rows ``idx`` of ``meta`` (row, respondent and unit filled in)."""
+    return pd.DataFrame({"row": meta["row"].to_numpy()[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
+                         "unit": meta["unit"].to_numpy()[idx], "column": column, "reason": reason, "value": value,
                          "detail": detail})
 
 
@@ -663,7 +676,7 @@ def _exclude_flagged(responses: Responses) -> Responses:
 
 
 def _concat_quarantine(records: list[pd.DataFrame]) -> pd.DataFrame:
-    cols = ["row", "respondent_id", "column", "reason", "value", "detail"]
+    cols = ["row", "respondent_id", "unit", "column", "reason", "value", "detail"]
     records = [r for r in records if len(r)]
     if not records:
         return pd.DataFrame({c: pd.Series(dtype=object if c != "row" else int) for c in cols})
@@ -718,7 +731,8 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     no_id = frame[cols.meta["respondent_id"]].isna().to_numpy()
     if no_id.any():
         idx = np.flatnonzero(no_id)
-        records.append(_records(rows[idx], None, cols.meta["respondent_id"], "missing_id", "blank respondent id"))
+        records.append(_records(meta.assign(respondent_id=None), idx, cols.meta["respondent_id"], "missing_id",
+                                "blank respondent id"))
         rejected |= no_id
     by_key = {i.id.casefold(): i.id for i in q.items}
     by_key.update({normalise_text(i.text): i.id for i in q.items})
@@ -727,27 +741,22 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     unknown = item_of.isna().to_numpy() & ~rejected
     if unknown.any():
         idx = np.flatnonzero(unknown)
-        records.append(pd.DataFrame({"row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
-                                     "column": item_col, "reason": "unknown_item",
-                                     "value": raw_items.to_numpy()[idx],
-                                     "detail": f"not an item of questionnaire {q.id}"}))
+        records.append(_records(meta, idx, item_col, "unknown_item", f"not an item of questionnaire {q.id}",
+                                value=raw_items.to_numpy()[idx]))
         rejected |= unknown
     vals, codes = convert_column(frame[answer_col], q.scale)
     bad = (codes >= 2) & ~rejected
     if bad.any():
         idx = np.flatnonzero(bad)
-        records.append(pd.DataFrame({"row": rows[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
-                                     "column": answer_col,
-                                     "reason": np.array(_VALUE_REASONS, dtype=object)[codes[idx]],
-                                     "value": frame[answer_col].to_numpy(dtype=object)[idx],
-                                     "detail": [_value_detail(c, q.scale) for c in codes[idx]]}))
+        records.append(_records(meta, idx, answer_col, np.array(_VALUE_REASONS, dtype=object)[codes[idx]],
+                                [_value_detail(c, q.scale) for c in codes[idx]],
+                                value=frame[answer_col].to_numpy(dtype=object)[idx]))
         rejected |= bad
     if "unit" in cols.meta and require_unit:
         no_unit = meta["unit"].isna().to_numpy() & ~rejected
         if no_unit.any():
             idx = np.flatnonzero(no_unit)
-            records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], cols.meta["unit"],
-                                    "missing_unit", "blank business unit"))
+            records.append(_records(meta, idx, cols.meta["unit"], "missing_unit", "blank business unit"))
             rejected |= no_unit
     # Several answers to one item by one respondent: keep the latest.
     answers = meta.assign(item=item_of.to_numpy(), value=vals)
@@ -756,7 +765,7 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     dup = order.duplicated(["respondent_id", "item"], keep="last")
     if dup.any():
         idx = order.index[dup.to_numpy()]
-        records.append(_records(rows[idx], meta["respondent_id"].to_numpy()[idx], item_col, "superseded",
+        records.append(_records(meta, idx, item_col, "superseded",
                                 "an earlier answer to the same item by the same respondent"))
         rejected[idx] = True
     # Respondents whose remaining answers are all don't-know/blank are empty.
@@ -764,8 +773,7 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     any_answer = live.groupby("respondent_id", sort=False)["value"].transform(lambda s: s.notna().any())
     empty_idx = live.index[~any_answer.to_numpy(dtype=bool)]
     if len(empty_idx):
-        records.append(_records(rows[empty_idx], meta["respondent_id"].to_numpy()[empty_idx], "", "empty_row",
-                                "the respondent gave no answer on the scale"))
+        records.append(_records(meta, empty_idx, "", "empty_row", "the respondent gave no answer on the scale"))
         rejected[empty_idx] = True
     live = answers[~rejected]
     wide = live.pivot_table(index="respondent_id", columns="item", values="value", aggfunc="last", dropna=False,

@@ -1,0 +1,65 @@
+"""Shared fixtures: small, deterministic, built from the bundled instrument and sample."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pmo_maturity import load_questionnaire, load_responses, score
+from pmo_maturity.sample import bundled_sample, sample_path
+
+
+@pytest.fixture(scope="session")
+def questionnaire():
+    return load_questionnaire()
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """The generator run behind the shipped sample file, with its ground truth."""
+    return bundled_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_responses(questionnaire):
+    return load_responses(sample_path(), questionnaire)
+
+
+@pytest.fixture(scope="session")
+def sample_scores(sample_responses):
+    return score(sample_responses)
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_yaml(tmp_path):
+    """A two-dimension, 1-5 instrument with one reverse-keyed item, for hand-checked numbers."""
+    return write_yaml(tmp_path / "tiny.yaml", """
+        id: tiny
+        version: "0.1"
+        title: Tiny instrument
+        scale:
+          min: 1
+          max: 5
+          labels: [Strongly disagree, Disagree, Neutral, Agree, Strongly agree]
+          na_labels: ["Don't know"]
+        dimensions:
+          - id: alpha
+            name: Alpha
+            weight: 2
+            items:
+              - {id: A1, text: "First alpha statement about our work."}
+              - {id: A2, text: "Second alpha statement about our work."}
+              - {id: A3, text: "Third alpha statement, reverse keyed.", reverse: true}
+          - id: beta
+            name: Beta
+            items:
+              - {id: B1, text: "First beta statement about our work."}
+              - {id: B2, text: "Second beta statement about our work."}
+        """)

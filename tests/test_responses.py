@@ -1,0 +1,268 @@
+"""Loading responses: every layout and format, quarantine reasons, and nothing silently lost."""
+
+from __future__ import annotations
+
+import codecs
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pmo_maturity import ResponsesError, load_responses
+from pmo_maturity.sample import LAYOUTS, export_frame, generate_sample, sample_path
+
+ITEM_LAYOUTS = [layout for layout in LAYOUTS if layout != "long"]
+
+
+def accounting(r):
+    s = r.summary
+    return s["rows_in"], s["rows_accepted"], s["rows_quarantined"]
+
+
+def assert_identity(r):
+    rows_in, accepted, quarantined = accounting(r)
+    assert rows_in == accepted + quarantined
+    rows = set(r.quarantine["row"])
+    assert len(rows) == quarantined
+    if "input_rows" not in r.data.columns:
+        assert rows.isdisjoint(set(r.data["row"]))
+
+
+def test_shipped_sample_is_the_generator_output(sample, tmp_path):
+    regenerated = sample.write(tmp_path / "again.csv", layout="forms")
+    assert regenerated.read_bytes() == sample_path().read_bytes(), (
+        "the shipped sample drifted from the generator; regenerate it with "
+        "pmo_maturity.sample.bundled_sample().write(sample_path())")
+
+
+def test_sample_bad_rows_are_quarantined_with_their_reasons(sample, sample_responses):
+    r = sample_responses
+    assert_identity(r)
+    expected = sample.truth.loc[sample.truth["expected_reason"] != "", ["row", "expected_reason"]]
+    counted = r.quarantine_rows().set_index("row")["reason"]
+    assert set(counted.index) == set(expected["row"])
+    for row, reason in expected.itertuples(index=False):
+        assert counted[row] == reason, f"row {row}: expected {reason}, got {counted[row]}"
+    assert set(expected["expected_reason"]) >= {"out_of_range", "unknown_label", "superseded", "missing_unit",
+                                                 "empty_row"}
+
+
+def test_sample_flags_are_kept_and_counted(sample, sample_responses):
+    flagged = sample.truth.loc[sample.truth["expected_flag"] != "", ["row", "expected_flag"]]
+    got = sample_responses.flags.set_index("row")["flag"]
+    for row, flag in flagged.itertuples(index=False):
+        assert got.get(row) == flag
+        assert row in set(sample_responses.data["row"])  # kept, not dropped
+
+
+def test_exclude_flagged_moves_them_to_quarantine(sample_responses):
+    r = load_responses(sample_path(), exclude_flagged=True)
+    assert_identity(r)
+    flagged = len(sample_responses.flags)
+    assert r.summary["rows_quarantined"] == sample_responses.summary["rows_quarantined"] + flagged
+    assert {"straight_lining", "speeder"} <= set(r.quarantine["reason"])
+
+
+def _canonical(r):
+    cols = ["respondent_id", *r.questionnaire.item_ids]
+    return r.data[cols].sort_values("respondent_id").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("layout", ITEM_LAYOUTS)
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_every_wide_layout_and_format_gives_the_same_answers(sample, sample_responses, tmp_path, layout, suffix):
+    path = sample.write(tmp_path / f"export{suffix}", layout=layout)
+    r = load_responses(path)
+    assert_identity(r)
+    assert accounting(r) == accounting(sample_responses)
+    assert r.summary["items_matched"] == 40
+    pd.testing.assert_frame_equal(_canonical(r), _canonical(sample_responses))
+    assert r.has_units and r.has_roles
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_long_layout(sample, tmp_path, suffix):
+    path = sample.write(tmp_path / f"long{suffix}", layout="long")
+    r = load_responses(path)
+    assert_identity(r)
+    assert r.summary["layout"] == "long"
+    long = export_frame(sample, layout="long")
+    assert r.summary["rows_in"] == len(long)
+    # Respondents with one valid submission have identical answers in long format (with two
+    # submissions, long format keeps the latest answer per item, wide the latest row).
+    wide = load_responses(sample_path())
+    resubmitted = set(sample.truth.loc[sample.truth["expected_reason"] == "superseded", "respondent_id"])
+    ids = sorted((set(wide.data["respondent_id"]) & set(r.data["respondent_id"])) - resubmitted)
+    a = wide.data.set_index("respondent_id").loc[ids, wide.questionnaire.item_ids]
+    b = r.data.set_index("respondent_id").loc[ids, wide.questionnaire.item_ids]
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", "\t"),
+                                                     ("utf-8", "|")])
+def test_encodings_and_delimiters(tmp_path, encoding, delimiter):
+    units = [("Finance", 8), ("Recherche & Développement", 7)]
+    data = generate_sample(units=units, small_units=0, bad_row_share=0, seed=4)
+    path = data.write(tmp_path / "export.csv", layout="forms", encoding=encoding, delimiter=delimiter)
+    if encoding == "utf-8-sig":
+        assert path.read_bytes().startswith(codecs.BOM_UTF8)
+    r = load_responses(path)
+    assert r.summary["source"]["delimiter"] == delimiter
+    assert set(r.data["unit"]) == {"Finance", "Recherche & Développement"}
+    assert r.summary["rows_accepted"] == 15 and r.summary["items_matched"] == 40
+
+
+def test_qualtrics_three_header_rows(tmp_path, questionnaire):
+    items = questionnaire.items[:3]
+    header = ["ResponseId", "Q1_1", "Q1_2", "Q1_3"]
+    texts = ["Response ID"] + [f"How far do you agree? - {i.text}" for i in items]
+    import_ids = ['{"ImportId":"_recordId"}'] + [f'{{"ImportId":"QID1_{k}"}}' for k in (1, 2, 3)]
+    rows = [["R_1", "4", "Agree", "2"], ["R_2", "5", "", "Don't know"]]
+    frame = pd.DataFrame([texts, import_ids, *rows], columns=header)
+    path = tmp_path / "qualtrics.csv"
+    frame.to_csv(path, index=False)
+    r = load_responses(path)
+    assert r.summary["rows_in"] == 2 and r.summary["source"]["header_rows"] == 3
+    assert list(r.data["row"]) == [4, 5]
+    assert r.data[items[0].id].tolist() == [4, 5] and r.data[items[1].id].tolist()[0] == 4
+
+
+def test_limesurvey_codes_and_explicit_mapping(tmp_path, questionnaire):
+    a, b = questionnaire.items[:2]
+    frame = pd.DataFrame({"id": ["1", "2"], f"[{a.id}] {a.text}": [3, 4], "my own header": [5, 1]})
+    path = tmp_path / "lime.csv"
+    frame.to_csv(path, index=False)
+    r = load_responses(path, mapping={"my own header": b.id})
+    assert r.columns.items == {a.id: f"[{a.id}] {a.text}", b.id: "my own header"}
+    assert r.data[b.id].tolist() == [5, 1]
+
+
+def test_no_unit_and_no_id_columns(tmp_path, questionnaire):
+    ids = questionnaire.item_ids[:5]
+    frame = pd.DataFrame(np.array([[1, 2, 3, 4, 5], [5, 4, 3, 2, 1], [3, 3, 3, 3, 3]]), columns=ids)
+    path = tmp_path / "bare.csv"
+    frame.to_csv(path, index=False)
+    r = load_responses(path)
+    assert not r.has_units and not r.has_roles
+    assert r.data["respondent_id"].tolist() == ["row 2", "row 3", "row 4"]
+    assert r.summary["items_missing"] == questionnaire.item_ids[5:]
+
+
+def test_identifiers_keep_leading_zeros(tmp_path, questionnaire):
+    frame = pd.DataFrame({"Respondent ID": ["007", "010"], questionnaire.item_ids[0]: [1, 2]})
+    path = tmp_path / "ids.csv"
+    frame.to_csv(path, index=False)
+    assert load_responses(path).data["respondent_id"].tolist() == ["007", "010"]
+
+
+def test_blank_and_malformed_lines_keep_their_row_numbers(tmp_path, questionnaire):
+    i1, i2 = questionnaire.item_ids[:2]
+    text = f"id,{i1},{i2}\na,4,5\n\nb,3,3\nc,1,2,9\nd,2,2\n"
+    path = tmp_path / "broken.csv"
+    path.write_text(text, encoding="utf-8")
+    r = load_responses(path)
+    assert_identity(r)
+    reasons = r.quarantine_rows().set_index("row")["reason"].to_dict()
+    assert reasons == {3: "empty_row", 5: "malformed_row"}
+    assert r.data["row"].tolist() == [2, 4, 6]
+
+
+def test_value_problems_each_have_a_reason(tmp_path, questionnaire):
+    i1, i2 = questionnaire.item_ids[:2]
+    frame = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e", "f", "g"],
+        i1: ["Agree", "7", "3.5", "Somewhat", "N/A", " strongly AGREE ", "4 - Agree"],
+        i2: [4, 4, 4, 4, None, 2, 3],
+    })
+    path = tmp_path / "values.csv"
+    frame.to_csv(path, index=False)
+    r = load_responses(path)
+    reasons = r.quarantine_rows().set_index("respondent_id")["reason"].to_dict()
+    assert reasons == {"b": "out_of_range", "c": "not_on_scale", "d": "unknown_label", "e": "empty_row"}
+    kept = r.data.set_index("respondent_id")[i1].to_dict()
+    assert kept == {"a": 4, "f": 5, "g": 4}
+    record = r.quarantine.set_index("respondent_id").loc["b"]
+    assert record["column"] == i1 and record["value"] == "7" and "1 to 5" in record["detail"]
+
+
+def test_duplicates_keep_the_latest_submission(tmp_path, questionnaire):
+    i1 = questionnaire.item_ids[0]
+    frame = pd.DataFrame({
+        "id": ["x", "y", "x", "x"],
+        "Completion time": ["2026-10-05 10:00", "2026-10-05 11:00", "2026-10-07 09:00", "2026-10-06 09:00"],
+        i1: [1, 2, 3, 4],
+    })
+    path = tmp_path / "dupes.csv"
+    frame.to_csv(path, index=False)
+    r = load_responses(path)
+    assert r.data.set_index("respondent_id")[i1].to_dict() == {"y": 2, "x": 3}
+    superseded = r.quarantine[r.quarantine["reason"] == "superseded"]
+    assert sorted(superseded["row"]) == [2, 5]
+    assert set(superseded["detail"]) == {"superseded by row 4"}
+
+
+def test_missing_unit_only_when_units_are_used(tmp_path, questionnaire):
+    i1 = questionnaire.item_ids[0]
+    frame = pd.DataFrame({"id": ["a", "b"], "Business unit": ["Finance", " "], i1: [1, 2]})
+    path = tmp_path / "units.csv"
+    frame.to_csv(path, index=False)
+    assert load_responses(path).summary["quarantined_by_reason"] == {"missing_unit": 1}
+    assert load_responses(path, unit_column=False).summary["rows_quarantined"] == 0
+    assert load_responses(path, require_unit=False).summary["rows_quarantined"] == 0
+
+
+def test_extra_columns_are_metadata_not_errors(sample_responses):
+    assert {"Email", "Name"} <= set(sample_responses.columns.extra)
+    assert "Email" in sample_responses.data.columns
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02\x03\x00\x00binary", "binary file"),
+        (b"PK\x03\x04 not really a zip", "not a readable XLSX workbook"),
+        (b"foo,bar\n1,2\n", "no column matches an item"),
+    ],
+)
+def test_unreadable_files_are_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(ResponsesError, match=message) as info:
+        load_responses(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_sheet_and_column_errors(tmp_path, sample):
+    with pytest.raises(ResponsesError, match="file not found"):
+        load_responses(tmp_path / "nope.csv")
+    xlsx = sample.write(tmp_path / "s.xlsx", layout="ids")
+    with pytest.raises(ResponsesError, match=r"has no sheet 'Nope'; sheets are \['Responses'\]"):
+        load_responses(xlsx, sheet="Nope")
+    with pytest.raises(ResponsesError, match="'Division' given as unit column is not in the file"):
+        load_responses(xlsx, unit_column="Division")
+    with pytest.raises(ResponsesError, match="does not have"):
+        load_responses(xlsx, mapping={"comment": "NOPE1"})
+
+
+def test_duplicate_headers_are_refused(tmp_path, questionnaire):
+    path = tmp_path / "dup.csv"
+    path.write_text(f"id,{questionnaire.item_ids[0]},id\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(ResponsesError, match="appears twice"):
+        load_responses(path)
+
+
+def test_two_columns_for_one_item_is_an_error(tmp_path, questionnaire):
+    item = questionnaire.items[0]
+    path = tmp_path / "two.csv"
+    pd.DataFrame({item.id: [1], item.text: [2]}).to_csv(path, index=False)
+    with pytest.raises(ResponsesError, match="both match item"):
+        load_responses(path)
+
+
+def test_dataframe_input(sample):
+    frame = export_frame(sample, layout="ids")
+    r = load_responses(frame)
+    assert r.summary["source"]["format"] == "frame"
+    assert_identity(r)
+    assert r.summary["rows_accepted"] == load_responses(sample_path()).summary["rows_accepted"]

@@ -1,0 +1,246 @@
+"""The scoring rules of DESIGN section 4, checked against numbers derived by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from pmo_maturity import ConfigurationError, ScoringRules, load_questionnaire, load_responses, score
+
+from .conftest import write_yaml
+
+
+def _load(tmp_path, q, rows, **kwargs):
+    path = tmp_path / "answers.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return load_responses(path, q, **kwargs)
+
+
+def test_respondent_scores_by_hand(tmp_path, tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    rows = [
+        # A3 is reverse keyed: 1 -> 5. Alpha mean (4 + 5 + 5) / 3; beta (2 + 3) / 2.
+        {"id": "r1", "A1": 4, "A2": "Strongly agree", "A3": 1, "B1": 2, "B2": 3},
+        # Alpha: 2 of 3 answered = 67% >= 60% -> (2 + 4)/2 = 3 with A3 = 2 -> 4; beta: 1 of 2 = 50% -> missing.
+        {"id": "r2", "A1": 2, "A2": "Don't know", "A3": 2, "B1": 5, "B2": None},
+        # Alpha: 1 of 3 = 33% -> missing; beta: (1 + 1) / 2.
+        {"id": "r3", "A1": None, "A2": None, "A3": 5, "B1": 1, "B2": 1},
+    ]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    got = scores.respondents.set_index("respondent_id")
+    assert got.loc["r1", "alpha"] == pytest.approx(14 / 3)
+    assert got.loc["r1", "beta"] == pytest.approx(2.5)
+    assert got.loc["r2", "alpha"] == pytest.approx(3.0)
+    assert math.isnan(got.loc["r2", "beta"])
+    assert math.isnan(got.loc["r3", "alpha"]) and got.loc["r3", "beta"] == 1.0
+    # Respondent overall: weighted (alpha weight 2, beta 1) mean of the scored dimensions.
+    assert got.loc["r1", "overall"] == pytest.approx((2 * 14 / 3 + 2.5) / 3)
+    assert got.loc["r2", "overall"] == pytest.approx(3.0)
+    # Organisation: mean of respondent scores; overall = weighted mean of dimension means.
+    org = scores.organisation.set_index("dimension")
+    assert org.loc["alpha", "mean"] == pytest.approx((14 / 3 + 3) / 2) and org.loc["alpha", "n"] == 2
+    assert org.loc["beta", "mean"] == pytest.approx((2.5 + 1) / 2) and org.loc["beta", "n"] == 2
+    overall = scores.overall_for()
+    expected = (2 * (14 / 3 + 3) / 2 + (2.5 + 1) / 2) / 3
+    assert overall["score"] == pytest.approx(expected)
+    assert overall["index"] == pytest.approx((expected - 1) / 4 * 100)
+
+
+def test_min_answered_rounds_up(tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    assert q.dimension("alpha").min_answered(0.6) == 2  # ceil(1.8)
+    assert q.dimension("beta").min_answered(0.6) == 2  # ceil(1.2)
+    assert q.dimension("beta").min_answered(0.5) == 1
+
+
+def test_respondents_with_no_scorable_dimension_are_quarantined(tmp_path, tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    rows = [{"id": "ok", "A1": 4, "A2": 4, "A3": 2, "B1": 4, "B2": 4},
+            {"id": "thin", "A1": 4, "A2": None, "A3": None, "B1": 4, "B2": None}]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    dq = scores.data_quality
+    assert dq["rows_in"] == 2 and dq["rows_scored"] == 1 and dq["quarantined_by_reason"] == {"too_few_answers": 1}
+
+
+def test_levels_overall_and_staged(tmp_path, tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    rows = [{"id": f"r{i}", "A1": 5, "A2": 5, "A3": 1, "B1": 2, "B2": 2} for i in range(6)]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    org = scores.organisation.set_index("dimension")
+    assert org.loc["alpha", "level_name"] == "Optimising" and org.loc["beta", "level_name"] == "Emerging"
+    overall = scores.overall_for()
+    assert overall["score"] == pytest.approx((2 * 5 + 2) / 3)  # 4.0 -> Integrated (3.4-4.2)
+    assert overall["continuous_level_name"] == "Integrated"
+    assert overall["staged_level_name"] == "Emerging"  # the least integrated dimension
+    assert overall["levels_differ"]
+
+
+@pytest.mark.parametrize(("scale", "answers", "expected"), [
+    ("{min: 1, max: 6}", [6, 1, 5], (6 + (1 + 6 - 1) + 5) / 3),
+    ("{min: 0, max: 10}", [10, 0, 7], (10 + (0 + 10 - 0) + 7) / 3),
+])
+def test_other_instruments_defined_only_in_yaml(tmp_path, scale, answers, expected):
+    path = write_yaml(tmp_path / "other.yaml", f"""
+        id: other
+        version: "3"
+        title: Other
+        scale: {scale}
+        dimensions:
+          - id: d
+            name: D
+            items:
+              - {{id: D1, text: Statement one}}
+              - {{id: D2, text: Statement two, reverse: true}}
+              - {{id: D3, text: Statement three}}
+        """)
+    q = load_questionnaire(path)
+    rows = [{"D1": answers[0], "D2": answers[1], "D3": answers[2]} for _ in range(12)]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    org = scores.organisation.iloc[0]
+    assert org["mean"] == pytest.approx(expected)
+    assert org["index"] == pytest.approx((expected - q.scale.min) / q.scale.range * 100)
+    assert org["level"] == q.level_of(expected)
+    assert scores.rules.gap_points(q) == pytest.approx(q.scale.range / 8)
+    # The rwg null follows the scale width: A = 6 -> 35/12 = 2.92, A = 11 -> 120/12 = 10.00.
+    null = (q.scale.points ** 2 - 1) / 12
+    assert f"(A^2 - 1)/12 = {null:.2f}" in " ".join(scores.rules.describe(q))
+    bad = _load(tmp_path, q, [{"D1": q.scale.max + 1, "D2": 1, "D3": 1}])
+    assert bad.summary["quarantined_by_reason"] == {"out_of_range": 1}
+
+
+def test_sample_units_scores_and_suppression(sample_scores, sample):
+    units = sample_scores.units
+    sizes = sample_scores.respondents["unit"].value_counts()
+    small = set(sizes[sizes < 5].index)
+    assert small == {"Customer Service", "Research & Development"}
+    assert set(sample_scores.suppressed_units) == small
+    hidden = units[units["unit"].isin(small)]
+    assert hidden["mean"].isna().all() and hidden["suppressed"].all()
+    shown = units[~units["unit"].isin(small)]
+    by_hand = sample_scores.respondents.groupby("unit")[sample_scores.questionnaire.dimension_ids].mean()
+    for row in shown.itertuples():
+        assert row.mean == pytest.approx(by_hand.loc[row.unit, row.dimension])
+        assert row.ci_low < row.mean < row.ci_high
+
+
+def test_complementary_suppression_of_units(tmp_path, questionnaire, sample):
+    frame = sample.frame[sample.truth["expected_reason"] == ""].copy()
+    # Leave exactly one small unit: the next-smallest unit must be suppressed too.
+    frame = frame[frame["business_unit"] != "Research & Development"]
+    path = tmp_path / "one_small.csv"
+    frame.to_csv(path, index=False)
+    scores = score(load_responses(path, questionnaire), n_resamples=200)
+    hidden = scores.suppressed_units
+    sizes = scores.respondents["unit"].value_counts()
+    smallest_big = sizes[sizes >= 5].idxmin()
+    assert hidden == {"Customer Service": "small", smallest_big: "complementary"}
+
+
+def test_gaps_only_between_reportable_roles(sample_scores):
+    gaps = sample_scores.gaps
+    org = gaps[gaps["scope"] == "organisation"]
+    roles = sample_scores.roles
+    hidden = set(roles.loc[roles["suppressed"], "role"])
+    assert hidden.isdisjoint(set(org["higher"]) | set(org["lower"]))
+    assert (org["difference"] >= 0).all()
+    threshold = sample_scores.rules.gap_points(sample_scores.questionnaire)
+    assert threshold == 0.5
+    assert (org["flagged"] == (org["difference"] >= 0.5)).all()
+    vision = org[(org["dimension"] == "vision") & org["flagged"]]
+    assert "Executive sponsor" in set(vision["higher"])  # the generator plants this gap
+    cells = sample_scores.role_cells
+    unit_gaps = gaps[gaps["scope"] != "organisation"]
+    shown_cells = cells[~cells["suppressed"]]
+    for g in unit_gaps.itertuples():
+        for role in (g.higher, g.lower):
+            assert ((shown_cells["unit"] == g.scope) & (shown_cells["role"] == role)).any()
+    assert cells.loc[cells["n"] < 5, "suppressed"].all()
+
+
+def test_reliability_agreement_and_icc_tables(sample_scores):
+    rel = sample_scores.reliability
+    assert len(rel) == 8 and (rel["alpha"] > 0.7).all() and (rel["ci_low"] < rel["alpha"]).all()
+    agree = sample_scores.agreement
+    assert set(agree.loc[agree["status"] == "suppressed", "unit"]) == set(sample_scores.suppressed_units)
+    shown = agree[agree["status"] != "suppressed"]
+    assert shown["rwg_j"].between(0, 1).all()
+    icc = sample_scores.icc
+    assert len(icc) == 8 and icc["icc1"].between(-1, 1).all() and (icc["units"] == 8).all()
+
+
+def test_reliability_needs_ten_respondents(tmp_path, tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    rows = [{"id": f"r{i}", "A1": i % 5 + 1, "A2": (i + 1) % 5 + 1, "A3": 3, "B1": 3, "B2": 4} for i in range(6)]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    assert set(scores.reliability["status"]) == {"not enough data"}
+
+
+def test_seeded_scores_repeat(sample_responses):
+    a = score(sample_responses)
+    b = score(sample_responses)
+    pd.testing.assert_frame_equal(a.units, b.units)
+    pd.testing.assert_frame_equal(a.overall, b.overall)
+
+
+def test_unit_interval_is_the_same_alone_and_with_the_organisation(sample_responses):
+    together = score(sample_responses).units
+    alone = score(sample_responses.for_unit("Finance")).units
+    a = together[together["unit"] == "Finance"].reset_index(drop=True)
+    b = alone[alone["unit"] == "Finance"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[["mean", "ci_low", "ci_high"]], b[["mean", "ci_low", "ci_high"]])
+
+
+@pytest.mark.parametrize("bad", [{"min_group_size": 2}, {"min_answered": 0}, {"min_answered": 1.5},
+                                 {"confidence": 1.0}, {"gap_threshold": -1}])
+def test_invalid_rules_are_refused(bad):
+    with pytest.raises(ConfigurationError):
+        ScoringRules(**bad)
+
+
+def test_unknown_rule_is_refused(sample_responses):
+    with pytest.raises(ConfigurationError, match="unknown scoring rule"):
+        score(sample_responses, min_grup_size=4)
+
+
+def test_rules_are_described_with_their_numbers(sample_scores):
+    text = " ".join(sample_scores.rules.describe(sample_scores.questionnaire))
+    for needle in ("60%", "2000 resamples", "x' = 1 + 5 - x", "under 0.70", "0.50 points", "(A^2 - 1)/12 = 2.00",
+                   "under 5 respondents"):
+        assert needle in text
+
+
+def test_write_csv_xlsx_json_with_provenance_and_no_formulas(tmp_path, sample_responses):
+    frame = sample_responses.data.copy()
+    scores = score(sample_responses)
+    scores.units.loc[scores.units.index[0], "name"] = "=HYPERLINK(\"http://x\")"
+    csv_path = scores.write(tmp_path / "s.csv")
+    text = csv_path.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    table = pd.read_csv(csv_path)
+    assert set(table["scope"]) == {"organisation", "unit", "role"}
+    assert (table["input_sha256"] == sample_responses.input_hash).all()
+    xlsx = scores.write(tmp_path / "s.xlsx")
+    wb = load_workbook(xlsx)
+    assert {"scores", "reliability", "agreement", "icc", "gaps", "data quality", "provenance"} <= set(wb.sheetnames)
+    values = [c.value for row in wb["scores"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [v for v in values if v.startswith("=")]
+    payload = json.loads(scores.write(tmp_path / "s.json").read_text())
+    assert payload["provenance"]["questionnaire_id"] == "pmo-integration"
+    assert payload["provenance"]["input_sha256"] == sample_responses.input_hash
+    assert payload["data_quality"]["rows_in"] == 282
+    assert "respondents" not in payload
+    assert len(frame) == len(sample_responses.data)  # the input was not mutated
+    with pytest.raises(ConfigurationError, match="use a .csv, .xlsx or .json"):
+        scores.write(tmp_path / "s.txt")
+
+
+def test_score_does_not_mutate_responses(sample_responses):
+    before = sample_responses.data.copy()
+    score(sample_responses)
+    pd.testing.assert_frame_equal(before, sample_responses.data)
+    assert np.isfinite(sample_responses.data[sample_responses.questionnaire.item_ids[0]]).any()
