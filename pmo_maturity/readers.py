@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class SourceInfo:
     sheet: str | None = None
     header_rows: int = 1
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, detail)
+    integer_columns: set[str] = field(default_factory=set)  # typed as whole numbers by the parser
     alternative_headers: dict[str, str] = field(default_factory=dict)  # column -> question text
 
     @property
@@ -53,17 +55,23 @@ class RawTable:
     info: SourceInfo
 
 
-def sniff_encoding(data: bytes) -> str:
-    """BOM first, then UTF-8 if the bytes decode, else Windows-1252 (the Excel-on-Windows default)."""
+def sniff_encoding(data: bytes, *, full: bool = False) -> str:
+    """BOM first, then UTF-8 if the bytes decode, else Windows-1252 (the Excel-on-Windows default).
+
+    Only the first 64 KB are tried unless ``full``: the CSV parser validates UTF-8 itself, and the
+    reader sniffs the whole file again if it fails.
+    """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    sample = data if full else data[:65536]
     try:
-        data.decode("utf-8")
+        sample.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as err:
+        if not full and err.start >= len(sample) - 4:  # a character cut at the end of the sample
+            return "utf-8"
     try:
         data.decode("cp1252")
         return "cp1252"
@@ -113,7 +121,8 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
     if suffix == ".xls":
         raise ResponsesError(path, "old .xls workbooks are not supported; save it as .xlsx or .csv")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(65536) if header_only else handle.read()
     except OSError as err:
         raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
     if data[:4] == b"PK\x03\x04":
@@ -122,8 +131,18 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
 
 
 def _read_csv(path, data, encoding, delimiter, text_columns, header_only) -> RawTable:
-    digest = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    # The hash (for provenance) runs in a thread while the file is parsed: hashlib releases the GIL.
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest_future = hashing.submit(lambda: hashlib.sha256(data).hexdigest())
+    hashing.shutdown(wait=False)
+    try:
+        return _parse_csv(path, data, encoding, delimiter, text_columns, header_only, digest_future)
+    finally:
+        digest_future.result()
+
+
+def _parse_csv(path, data, encoding, delimiter, text_columns, header_only, digest_future) -> RawTable:
+    if not data[:65536].strip() and not data.strip():
         raise ResponsesError(path, "the file is empty")
     head = data[:4096]
     if head.count(b"\x00") > len(head) // 20 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -136,21 +155,27 @@ def _read_csv(path, data, encoding, delimiter, text_columns, header_only) -> Raw
     head_text = head_text.lstrip("\ufeff")
     header_line = head_text.splitlines()[0] if head_text.splitlines() else ""
     delim = delimiter or sniff_delimiter(header_line)
-    info = SourceInfo(path=str(path), format="csv", sha256=digest, encoding=enc, delimiter=delim)
+    info = SourceInfo(path=str(path), format="csv", sha256="", encoding=enc, delimiter=delim)
     header = _unique_headers(next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delim), []), path)
     if header_only:
         return RawTable(pd.DataFrame(columns=header), np.array([], int), info)
     simple_header = not any("\n" in h or "\r" in h for h in header)
-    frame = _read_csv_arrow(data, enc, delim, header, text_columns) if simple_header else None
+    frame = _read_csv_arrow(data, enc, delim, header, text_columns, info) if simple_header else None
+    if frame is None and encoding is None:
+        whole = sniff_encoding(data, full=True)  # a non-UTF-8 byte after the first 64 KB
+        if whole != enc:
+            enc = info.encoding = whole
+            frame = _read_csv_arrow(data, enc, delim, header, text_columns, info) if simple_header else None
     if frame is None:
         frame, rows, malformed = _read_csv_records(path, data, enc, delim)
         info.malformed = malformed
     else:
         rows = np.arange(2, len(frame) + 2)
+    info.sha256 = digest_future.result()
     return _strip_extra_header_rows(RawTable(frame, rows, info))
 
 
-def _read_csv_arrow(data, enc, delim, names, text_columns) -> pd.DataFrame | None:
+def _read_csv_arrow(data, enc, delim, names, text_columns, info: SourceInfo) -> pd.DataFrame | None:
     """Fast path (pyarrow). Returns None when a line is malformed, for the exact slow path."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -161,22 +186,29 @@ def _read_csv_arrow(data, enc, delim, names, text_columns) -> pd.DataFrame | Non
         invalid.append(row)
         return "skip"
 
-    try:
-        reader_opts = pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 24,
-                                        column_names=names, skip_rows=1)
-        column_types = {c: pa.string() for c in names if text_columns and c in text_columns}
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=reader_opts,
-            parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False,
-                                             newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""],
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    column_types = {c: pa.string() for c in names if text_columns and c in text_columns}
+    table = None
+    # Values with line breaks (quoted comments) need the slower serial parse; try the fast one first.
+    for newlines in (False, True):
+        invalid.clear()
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 22,
+                                               column_names=names, skip_rows=1),
+                parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False,
+                                                 newlines_in_values=newlines, invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""],
+                                                     strings_can_be_null=True, quoted_strings_can_be_null=True),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            table = None
+        if table is not None and not invalid:
+            break
+        table = None
+    if table is None:
         return None
-    if invalid:
-        return None
+    info.integer_columns = {f.name for f in table.schema if pa.types.is_integer(f.type)}
     frame = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     return frame

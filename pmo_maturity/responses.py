@@ -10,7 +10,6 @@ plausible answers (straight-lining across reverse-keyed items, speeders) are fla
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 
 from .errors import ResponsesError
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
+from ._scan import AnswerScan, scan_answers
 from .readers import RawTable, SourceInfo, peek_header, read_table
 
 # Reason codes (printed in every data-quality report; keep the wording user-facing).
@@ -39,7 +39,7 @@ REASONS = {
 }
 # Row-level priority: the first reason a row has is the one it is counted under.
 _ROW_PRIORITY = ("malformed_row", "empty_row", "missing_id", "unknown_item", "out_of_range", "not_on_scale",
-                 "unknown_label", "missing_unit", "superseded", "straight_lining", "speeder", "too_few_answers")
+                 "unknown_label", "too_few_answers", "missing_unit", "superseded", "straight_lining", "speeder")
 FLAGS = {
     "straight_lining": "the same answer to every item, reverse-keyed ones included",
     "speeder": "completed in less than a third of the median completion time",
@@ -365,9 +365,32 @@ def _check_number(x: float, scale: Scale) -> tuple[float, int]:
     return x, _OK
 
 
+def _scan_items(frame: pd.DataFrame, items: Mapping[str, str], q: Questionnaire,
+                integer_columns: set[str] = frozenset()) -> AnswerScan:
+    """Validate every item column: numbers checked in row chunks, text columns parsed by value."""
+    numeric, converted, whole = {}, {}, set()
+    for j, item in enumerate(q.item_ids):
+        if item not in items:
+            continue
+        column = frame[items[item]]
+        if _is_numeric(column):
+            numeric[j] = (column.to_numpy() if column.dtype == np.float64
+                          else column.to_numpy(dtype=float, na_value=np.nan))
+            if items[item] in integer_columns or pd.api.types.is_integer_dtype(column.dtype):
+                whole.add(j)
+        else:
+            converted[j] = convert_column(column, q.scale)
+    reverse = np.array([i.reverse for i in q.items])
+    return scan_answers(len(frame), numeric, converted, len(q.item_ids), q.scale.min, q.scale.max, reverse, whole)
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype)
+
+
 def convert_column(column: pd.Series, scale: Scale) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`parse_answer` over a column: (values, codes)."""
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+    if _is_numeric(column):
         x = column.to_numpy(dtype=float, na_value=np.nan)
         codes = np.zeros(len(x), dtype=np.int8)
         missing = np.isnan(x)
@@ -407,6 +430,7 @@ def load_responses(
     delimiter: str | None = None,
     require_unit: bool = True,
     exclude_flagged: bool = False,
+    min_answered: float = 0.6,
 ) -> Responses:
     """Load a survey export and map it onto a questionnaire, quarantining bad rows.
 
@@ -430,6 +454,10 @@ def load_responses(
         With a unit column, quarantine rows whose unit is blank (reason ``missing_unit``).
     exclude_flagged : bool
         Move straight-liners and speeders to quarantine instead of keeping them flagged.
+    min_answered : float
+        A respondent who has answered fewer than this share of the items of every dimension cannot
+        be scored at all and is quarantined (``too_few_answers``); the same rule as
+        :class:`~pmo_maturity.ScoringRules` (scoring with a stricter share quarantines more).
 
     Returns
     -------
@@ -462,7 +490,10 @@ def load_responses(
         sheet = _choose_sheet(Path(source), q, sheet)
         headers = peek_header(Path(source), encoding=encoding, delimiter=delimiter, sheet=sheet)
     columns = resolve_columns(headers, q, meta=meta, mapping=mapping, alternative_headers=None, path=path_text)
-    text_columns = set(columns.meta.values()) | set(columns.extra)
+    # Identifiers and labels are read as text (leading zeros kept); times are left for the reader
+    # to type, numbers stay numbers.
+    text_columns = {h for role, h in columns.meta.items() if role not in ("submitted_at", "start_time")}
+    text_columns |= set(columns.extra)
     table = read_table(source, encoding=encoding, delimiter=delimiter, sheet=sheet, text_columns=text_columns)
     if table.info.alternative_headers:
         columns = resolve_columns(list(table.frame.columns), q, meta=meta, mapping=mapping,
@@ -474,13 +505,13 @@ def load_responses(
         if not long_cols:
             raise ResponsesError(path_text, "layout 'long' needs an item column (item/question) and an answer column "
                                             f"(answer/value/response); columns are {_shorten(headers)}")
-        return _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)
+        return _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)  # scored rows checked later
     if not columns.items:
         raise ResponsesError(path_text, f"no column matches an item of questionnaire {q.describe()}: expected item "
                                         f"ids such as {q.item_ids[0]!r} or question texts such as "
                                         f"{q.items[0].text!r}; columns are {_shorten(headers)}. Check the "
                                         f"questionnaire, or pass mapping={{header: item_id}}")
-    return _load_wide(table, q, columns, require_unit, exclude_flagged)
+    return _load_wide(table, q, columns, require_unit, exclude_flagged, min_answered)
 
 
 def _choose_sheet(path: Path, q: Questionnaire, sheet: str | int | None) -> str | int | None:
@@ -510,68 +541,88 @@ def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd
     out = pd.DataFrame({"row": rows})
     for role in ("respondent_id", "unit", "role", "comment"):
         if role in columns.meta:
-            text = frame[columns.meta[role]].astype(object).map(_clean_text)
-            out[role] = text.to_numpy()
+            out[role] = _text(frame[columns.meta[role]]).array
         else:
-            out[role] = None
+            out[role] = pd.Series([None] * len(out), dtype="str").array
     ids = out["respondent_id"]
-    out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
+    if ids.isna().any():
+        out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
     for role in ("submitted_at", "start_time"):
-        if role in columns.meta:
-            out[role] = _parse_times(frame[columns.meta[role]])
-        else:
-            out[role] = pd.NaT
+        out[role] = _parse_times(frame[columns.meta[role]]) if role in columns.meta else pd.NaT
     return out
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """Stripped text with blanks as missing; vectorised for the string columns CSV files give."""
+    if isinstance(column.dtype, pd.StringDtype):
+        stripped = column.str.strip()
+        return stripped.where(stripped.str.len() > 0)
+    return column.map(_clean_text).astype("str")
 
 
 def _clean_text(value: object) -> object:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = str(value).strip()
     return text or None
 
 
+_TIME_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                 "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M")
+
+
 def _parse_times(column: pd.Series) -> np.ndarray:
+    """Timestamps: typed cells as they are; text tried against common export formats first
+    (vectorised), then parsed value by value; what cannot be parsed is missing (NaT)."""
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         values = pd.to_datetime(column)
     else:
-        values = pd.to_datetime(column.astype(object).map(_clean_text), errors="coerce", format="mixed",
-                                dayfirst=False)
+        text = _text(column) if column.dtype != object else column.map(_clean_text)
+        values = None
+        present = int(text.notna().sum())
+        for fmt in _TIME_FORMATS:
+            parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+            if int(parsed.notna().sum()) == present:
+                values = parsed
+                break
+        if values is None:
+            values = pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert(None)
     return values.to_numpy(dtype="datetime64[ns]")
 
 
 def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_unit: bool,
-               exclude_flagged: bool) -> Responses:
+               exclude_flagged: bool, min_answered: float) -> Responses:
     frame, rows = table.frame, table.rows
     n = len(frame)
     meta = _meta_frame(frame, rows, columns)
-    item_ids = [i for i in q.item_ids if i in columns.items]
-    values = np.full((n, len(q.item_ids)), np.nan)
+    scan = _scan_items(frame, columns.items, q, table.info.integer_columns)
+    values = scan.values
     records = []
     bad_row = np.zeros(n, dtype=bool)
-    for j, item in enumerate(q.item_ids):
-        if item not in columns.items:
-            continue
-        header = columns.items[item]
-        vals, codes = convert_column(frame[header], q.scale)
-        values[:, j] = vals
-        bad = codes >= 2
-        if bad.any():
-            bad_row |= bad
-            idx = np.flatnonzero(bad)
-            raw = frame[header].to_numpy(dtype=object)[idx]
-            records.append(_records(meta, idx, header, np.array(_VALUE_REASONS, dtype=object)[codes[idx]],
-                                    [_value_detail(code, q.scale) for code in codes[idx]], value=raw))
-    answered = ~np.isnan(values)
-    empty = ~answered.any(axis=1) & ~bad_row
+    bad_row[scan.bad_rows] = True
+    for j in np.unique(scan.bad_cols):
+        header = columns.items[q.item_ids[j]]
+        here = scan.bad_cols == j
+        idx, cell_codes = scan.bad_rows[here], scan.bad_codes[here]
+        raw = frame[header].iloc[idx].to_numpy(dtype=object)
+        records.append(_records(meta, idx, header, np.array(_VALUE_REASONS, dtype=object)[cell_codes],
+                                [_value_detail(code, q.scale) for code in cell_codes], value=raw))
+    empty = (scan.answered == 0) & ~bad_row
     if empty.any():
         idx = np.flatnonzero(empty)
-        has_comment = meta["comment"].notna().to_numpy()[idx]
+        has_comment = meta["comment"].iloc[idx].notna().to_numpy()
         records.append(_records(meta, idx, "", "empty_row",
                                 np.where(has_comment, "no answers (only a comment)", "no answers")))
     rejected = bad_row | empty
+    too_few = ~_scorable(values, q, min_answered) & ~rejected
+    if too_few.any():
+        records.append(_records(meta, np.flatnonzero(too_few), "", "too_few_answers",
+                                _too_few_detail(min_answered)))
+        rejected |= too_few
     if "unit" in columns.meta and require_unit:
         no_unit = meta["unit"].isna().to_numpy() & ~rejected
         if no_unit.any():
@@ -582,20 +633,21 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     if superseded.any():
         idx = np.flatnonzero(superseded)
         latest = meta[~rejected & ~superseded].set_index("respondent_id")["row"]
-        detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].to_numpy()[idx]]
+        detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].iloc[idx]]
         records.append(_records(meta, idx, columns.meta.get("respondent_id", ""), "superseded", detail))
         rejected |= superseded
     for row, detail in table.info.malformed:
         records.append(pd.DataFrame({"row": [row], "respondent_id": [None], "unit": [None], "column": "",
                                      "reason": "malformed_row", "value": None, "detail": detail}))
 
-    data = meta.copy()
-    data[q.item_ids] = values
-    for header in columns.extra:
-        name = header if header not in data.columns else f"{header} (file)"
-        data[name] = frame[header].to_numpy()
-    flags = _flags(data, q, ~rejected)
-    data = data[~rejected].reset_index(drop=True)
+    flags = _flags(meta, q, ~rejected, scan)
+    extra = frame[columns.extra].rename(columns=lambda h: h if h not in meta.columns else f"{h} (file)")
+    extra = extra.reset_index(drop=True)
+    if rejected.any():
+        keep = ~rejected
+        meta, extra = meta[keep].reset_index(drop=True), extra[keep].reset_index(drop=True)
+        values = _compact_rows(values, keep)
+    data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
     quarantine = _concat_quarantine(records)
     rows_in = n + len(table.info.malformed)
     responses = Responses(data=data, quarantine=quarantine, flags=flags,
@@ -604,10 +656,37 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     return _exclude_flagged(responses) if exclude_flagged else responses
 
 
+def _scorable(values: np.ndarray, q: Questionnaire, min_answered: float) -> np.ndarray:
+    """Rows with at least one dimension answered enough to be scored."""
+    ok = np.zeros(len(values), dtype=bool)
+    start = 0
+    for d in q.dimensions:
+        count = np.zeros(len(values), dtype=np.int64)
+        for j in range(start, start + len(d.items)):
+            count += ~np.isnan(values[:, j])
+        start += len(d.items)
+        ok |= count >= d.min_answered(min_answered)
+    return ok
+
+
+def _too_few_detail(min_answered: float) -> str:
+    return f"fewer than {min_answered:.0%} of the items answered in every dimension"
+
+
+def _compact_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Keep the rows ``keep`` of a column-major matrix we own, in place (no new large array)."""
+    m = int(keep.sum())
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        column[:m] = column[keep]
+    return values[:m]
+
+
 def _records(meta: pd.DataFrame, idx: np.ndarray, column, reason, detail, value=None) -> pd.DataFrame:
     """Quarantine records for the rows ``idx`` of ``meta`` (row, respondent and unit filled in)."""
-    return pd.DataFrame({"row": meta["row"].to_numpy()[idx], "respondent_id": meta["respondent_id"].to_numpy()[idx],
-                         "unit": meta["unit"].to_numpy()[idx], "column": column, "reason": reason, "value": value,
+    picked = meta.iloc[idx]
+    return pd.DataFrame({"row": picked["row"].to_numpy(), "respondent_id": picked["respondent_id"].to_numpy(object),
+                         "unit": picked["unit"].to_numpy(object), "column": column, "reason": reason, "value": value,
                          "detail": detail})
 
 
@@ -623,8 +702,8 @@ def _value_detail(code: int, scale: Scale) -> str:
 
 def _superseded(meta: pd.DataFrame, rejected: np.ndarray) -> np.ndarray:
     """Earlier submissions of a respondent id among otherwise valid rows (latest kept)."""
-    candidates = meta[~rejected]
-    if candidates.empty:
+    candidates = meta[~rejected] if rejected.any() else meta
+    if candidates.empty or candidates["respondent_id"].nunique() == len(candidates):
         return np.zeros(len(meta), dtype=bool)
     ids = candidates["respondent_id"]
     dup = ids.duplicated(keep=False)
@@ -638,31 +717,40 @@ def _superseded(meta: pd.DataFrame, rejected: np.ndarray) -> np.ndarray:
     return out
 
 
-def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray) -> pd.DataFrame:
+def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray, scan: AnswerScan | None = None) -> pd.DataFrame:
     """Straight-lining across reverse-keyed items, and speeders (a third of the median time)."""
-    values = data[q.item_ids].to_numpy(dtype=float)
-    answered = (~np.isnan(values)).sum(axis=1)
-    reverse = np.array([i.reverse for i in q.items])
-    records = []
-    if reverse.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            lo, hi = np.nanmin(values, axis=1), np.nanmax(values, axis=1)
-        rev_answered = (~np.isnan(values[:, reverse])).any(axis=1)
-        straight = kept & (answered >= max(5, int(np.ceil(0.5 * len(q.item_ids))))) & (lo == hi) & rev_answered
-        for i in np.flatnonzero(straight):
-            records.append((data.at[i, "row"], data.at[i, "respondent_id"], "straight_lining",
-                            f"answered {int(lo[i])} to all {answered[i]} items, reverse-keyed ones included"))
+    if scan is None:
+        values = data[q.item_ids].to_numpy(dtype=float)
+        numeric = {j: values[:, j] for j in range(values.shape[1])}
+        scan = scan_answers(len(values), numeric, {}, values.shape[1], q.scale.min, q.scale.max,
+                            np.array([i.reverse for i in q.items]))
+    answered, lo, hi = scan.answered, scan.low, scan.high
+    parts = []
+    if any(i.reverse for i in q.items):
+        need = max(5, int(np.ceil(0.5 * len(q.item_ids))))
+        straight = kept & (answered >= need) & (lo == hi) & scan.reverse_answered
+        idx = np.flatnonzero(straight)
+        parts.append(_flag_records(data, idx, "straight_lining",
+                                   [f"answered {lo[i]:g} to all {answered[i]} items, reverse-keyed ones included"
+                                    for i in idx]))
     if data["start_time"].notna().any() and data["submitted_at"].notna().any():
         seconds = (data["submitted_at"] - data["start_time"]).dt.total_seconds().to_numpy()
         valid = kept & ~np.isnan(seconds)
         if valid.sum() >= 10:
             median = float(np.median(seconds[valid]))
-            fast = valid & (seconds < median / 3)
-            for i in np.flatnonzero(fast):
-                records.append((data.at[i, "row"], data.at[i, "respondent_id"], "speeder",
-                                f"{seconds[i]:.0f} s against a median of {median:.0f} s"))
-    return pd.DataFrame(records, columns=["row", "respondent_id", "flag", "detail"])
+            idx = np.flatnonzero(valid & (seconds < median / 3))
+            parts.append(_flag_records(data, idx, "speeder",
+                                       [f"{seconds[i]:.0f} s against a median of {median:.0f} s" for i in idx]))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["row", "respondent_id", "flag", "detail"])
+    return pd.concat(parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _flag_records(data: pd.DataFrame, idx: np.ndarray, flag: str, details: list[str]) -> pd.DataFrame:
+    picked = data.iloc[idx]
+    return pd.DataFrame({"row": picked["row"].to_numpy(), "respondent_id": picked["respondent_id"].to_numpy(object),
+                         "flag": flag, "detail": details})
 
 
 def _exclude_flagged(responses: Responses) -> Responses:

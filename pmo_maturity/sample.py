@@ -268,6 +268,14 @@ def generate_sample(
             "expected_flag": flag,
         }
     )
+    # Respondents who skipped so much that no dimension can be scored are quarantined by the loader.
+    answered = ~np.isnan(answers) & ~dont_know
+    start, scorable = 0, np.zeros(n, dtype=bool)
+    for d in q.dimensions:
+        scorable |= answered[:, start:start + len(d.items)].sum(axis=1) >= d.min_answered(0.6)
+        start += len(d.items)
+    truth.loc[~scorable, "expected_reason"] = "too_few_answers"
+    truth.loc[~scorable, "expected_flag"] = ""
     frame, truth = _add_bad_rows(frame, truth, q, rng, bad_row_share)
 
     order = np.argsort(frame["submitted_at"].to_numpy(), kind="stable")
@@ -321,7 +329,7 @@ def _add_bad_rows(frame, truth, q, rng, share) -> tuple[pd.DataFrame, pd.DataFra
     if n_bad == 0:
         return frame, truth
     kinds = [BAD_ROW_KINDS[i % len(BAD_ROW_KINDS)] for i in range(n_bad)]
-    good = np.flatnonzero(truth["expected_flag"].to_numpy() == "")
+    good = np.flatnonzero((truth["expected_flag"].to_numpy() == "") & (truth["expected_reason"].to_numpy() == ""))
     chosen = rng.choice(good, size=n_bad, replace=False)
     items = q.item_ids
     rows, truths = [], []

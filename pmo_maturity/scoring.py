@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from ._scan import ItemSums, accumulate, group_totals
 from ._version import kit_version
 from .errors import ConfigurationError
 from .privacy import suppress_table, suppressed_groups
 from .questionnaire import Questionnaire
-from .responses import Responses
+from .responses import Responses, _too_few_detail
 
 ORGANISATION = "Organisation"
 NO_ROLE = "Role not stated"
@@ -352,23 +353,34 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     rules = rules or ScoringRules()
     if rule_overrides:
         rules = ScoringRules.from_dict({**asdict(rules), **rule_overrides})
-    items = responses.items(reverse=True)
-    dim_scores = respondent_dimension_scores(items.to_numpy(dtype=float), q, rules.min_answered)
+    raw = responses.data[q.item_ids].to_numpy(dtype=float)
+    units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
+    roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
+    sums = _item_sums(raw, q, rules, None if units_index is None else units_index.codes,
+                      len(units_index.names) if units_index else 0)
+    unit_names = units_index.names if units_index else []
+    dim_scores = sums.dimension_scores
     scored = ~np.isnan(dim_scores).all(axis=1)
-    if not scored.all():
-        responses = responses.subset(scored, reason="too_few_answers",
-                                     detail=f"fewer than {rules.min_answered:.0%} of the items answered in every "
-                                            f"dimension")
-        dim_scores, items = dim_scores[scored], items[scored].reset_index(drop=True)
+    if not scored.all():  # a stricter min_answered than the loader's
+        dropped = _item_sums(raw[~scored], q, rules, None if units_index is None else units_index.codes[~scored],
+                             len(unit_names))
+        sums = sums.without(dropped)
+        dim_scores = dim_scores[scored]
+        responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
+        units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
+        roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
+    hidden_units = _suppressed(units_index, rules)
     respondents = _respondent_frame(responses, q, dim_scores)
-    organisation, overall_org = _group_tables(respondents, q, rules, key=None)
-    units, overall_units = _unit_tables(respondents, responses, q, rules)
-    roles, _ = _role_tables(respondents, responses, q, rules)
+    organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None)
+    units, overall_units, unit_stats = _group_tables(dim_scores, units_index, q, rules, key="unit",
+                                                     suppressed=hidden_units)
+    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=_suppressed(roles_index, rules))
     overall = pd.concat([overall_org, overall_units], ignore_index=True)
-    reliability = _reliability(items, q, rules)
-    agreement = _agreement(items, respondents, responses, q, rules)
-    icc = _icc(respondents, responses, q)
-    role_cells = _role_cells(respondents, responses, q, rules, units)
+    reliability = _reliability(sums, q, rules)
+    agreement = _agreement(sums, unit_names, units_index, hidden_units, q, rules)
+    icc = _icc(unit_stats, q)
+    role_cells = _role_cells(units_index, roles_index, dim_scores, q, rules, hidden_units) if units_index and roles_index else \
+        pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
     gaps = _gaps(roles, role_cells, q, rules)
     quality = _data_quality(responses)
     provenance = {
@@ -384,30 +396,81 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
 
 
 def respondent_dimension_scores(items: np.ndarray, q: Questionnaire, min_answered: float) -> np.ndarray:
-    """(respondents x dimensions) means of answered, reverse-scored items; NaN under the minimum."""
-    out = np.full((items.shape[0], len(q.dimensions)), np.nan)
+    """(respondents x dimensions) means of answered items (raw answers, reverse-keyed items not yet
+    reversed); NaN when fewer than ``min_answered`` of the dimension's items are answered."""
+    return _item_sums(np.asarray(items, dtype=float), q, ScoringRules(min_answered=min_answered), None, 0) \
+        .dimension_scores
+
+
+def _item_sums(raw: np.ndarray, q: Questionnaire, rules: ScoringRules, unit_codes, units: int) -> ItemSums:
+    return accumulate(raw, membership=_membership(q), needed=np.array([d.min_answered(rules.min_answered)
+                                                                        for d in q.dimensions]),
+                      reverse=np.array([i.reverse for i in q.items]), low=q.scale.min, high=q.scale.max,
+                      group_codes=unit_codes, groups=units)
+
+
+def _membership(q: Questionnaire) -> np.ndarray:
+    """(items x dimensions) 0/1 matrix: which dimension each item belongs to."""
+    member = np.zeros((len(q.item_ids), len(q.dimensions)))
     start = 0
     for j, d in enumerate(q.dimensions):
-        block = items[:, start:start + len(d.items)]
+        member[start:start + len(d.items), j] = 1.0
         start += len(d.items)
-        answered = (~np.isnan(block)).sum(axis=1)
-        total = np.nansum(block, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = np.where(answered >= d.min_answered(min_answered), total / answered, np.nan)
-    return out
+    return member
 
 
 def _respondent_frame(responses: Responses, q: Questionnaire, dim_scores: np.ndarray) -> pd.DataFrame:
     data = responses.data
-    frame = pd.DataFrame({"respondent_id": data["respondent_id"].to_numpy(), "row": data["row"].to_numpy()})
-    frame["unit"] = data["unit"].to_numpy() if responses.has_units else ORGANISATION
-    frame["role"] = data["role"].fillna(NO_ROLE).to_numpy() if responses.has_roles else NO_ROLE
-    dims = pd.DataFrame(dim_scores, columns=q.dimension_ids)
+    n = len(data)
+    frame = pd.DataFrame({"respondent_id": data["respondent_id"].array, "row": data["row"].to_numpy()})
+    frame["unit"] = data["unit"].array if responses.has_units else pd.array([ORGANISATION] * n, dtype="str")
+    frame["role"] = data["role"].fillna(NO_ROLE).array if responses.has_roles else pd.array([NO_ROLE] * n, dtype="str")
     w = q.weights.to_numpy()
     has = ~np.isnan(dim_scores)
     with np.errstate(invalid="ignore", divide="ignore"):
         overall = np.where(has, dim_scores, 0.0) @ w / (has @ w)
-    return pd.concat([frame, dims], axis=1).assign(overall=overall)
+    dims = pd.DataFrame(np.column_stack([dim_scores, overall]), columns=[*q.dimension_ids, "overall"])
+    return pd.concat([frame, dims], axis=1)
+
+
+class _Groups:
+    """Respondents sorted by a grouping column, so that every group is one contiguous slice."""
+
+    def __init__(self, labels: pd.Series):
+        codes, uniques = pd.factorize(labels, sort=True)
+        valid = codes >= 0
+        self.codes = codes
+        self.names = [str(u) for u in uniques]
+        self.order = np.argsort(np.where(valid, codes, len(uniques)), kind="stable")[: int(valid.sum())]
+        self.sizes = np.bincount(codes[valid], minlength=len(uniques))
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)])
+
+    @classmethod
+    def of(cls, labels: pd.Series) -> _Groups:
+        return cls(labels)
+
+    def slices(self, sorted_values: np.ndarray):
+        for g, name in enumerate(self.names):
+            yield name, sorted_values[self.starts[g]:self.starts[g + 1]]
+
+    def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group and column: count of present values, their sum and their sum of squares."""
+        ordered = x[self.order]
+        present = ~np.isnan(ordered)
+        filled = np.where(present, ordered, 0.0)
+        out = [np.zeros((len(self.names), x.shape[1])) for _ in range(3)]
+        for g in range(len(self.names)):
+            part = slice(self.starts[g], self.starts[g + 1])
+            out[0][g] = present[part].sum(axis=0)
+            out[1][g] = filled[part].sum(axis=0)
+            out[2][g] = np.square(filled[part]).sum(axis=0)
+        return out[0], out[1], out[2]
+
+
+def _suppressed(groups: _Groups | None, rules: ScoringRules) -> dict:
+    if groups is None:
+        return {}
+    return suppressed_groups(dict(zip(groups.names, groups.sizes.tolist())), rules.min_group_size)
 
 
 def _interval_method(respondents: pd.DataFrame, rules: ScoringRules) -> str:
@@ -417,19 +480,26 @@ def _interval_method(respondents: pd.DataFrame, rules: ScoringRules) -> str:
             f"{rules.bootstrap_max_n}; Student t above")
 
 
-def _group_tables(respondents: pd.DataFrame, q: Questionnaire, rules: ScoringRules, key: str | None,
-                  suppressed: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-dimension and overall tables for the organisation (key None) or each group of ``key``."""
-    dims = q.dimension_ids
+def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnaire, rules: ScoringRules,
+                  key: str | None, suppressed: dict | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[stats.MeanIntervals]]:
+    """Per-dimension and overall tables for the organisation (key None) or each group of ``key``,
+    and each group's unblanked statistics (for the ICCs)."""
+    if key is not None and groups is None:
+        return _empty_group_table(key), pd.DataFrame(), []
     weights = q.weights.to_numpy()
-    groups = [(ORGANISATION, respondents)] if key is None else list(respondents.groupby(key, sort=True))
+    if groups is None:
+        parts = [(ORGANISATION, dim_scores)]
+    else:
+        parts = list(groups.slices(dim_scores[groups.order]))
     suppressed = suppressed or {}
-    dim_rows, overall_rows = [], []
-    for name, frame in groups:
-        result = stats.mean_intervals(frame[dims].to_numpy(dtype=float), weights,
+    dim_rows, overall_rows, raw = [], [], []
+    for name, block in parts:
+        result = stats.mean_intervals(block, weights,
                                       rng=stats.group_rng(rules.seed, f"{key or 'organisation'}:{name}"),
                                       confidence=rules.confidence, n_resamples=rules.n_resamples,
                                       bootstrap_max_n=rules.bootstrap_max_n)
+        raw.append(result)
         reason = suppressed.get(name)
         levels = q.level_of(result.mean)
         for j, d in enumerate(q.dimensions):
@@ -443,7 +513,7 @@ def _group_tables(respondents: pd.DataFrame, q: Questionnaire, rules: ScoringRul
         staged = np.nanmin(levels) if np.isfinite(levels).any() else np.nan
         continuous = q.level_of(result.overall)
         overall_rows.append({
-            "scope": "organisation" if key is None else key, "group": name, "n": len(frame),
+            "scope": "organisation" if key is None else key, "group": name, "n": len(block),
             "score": result.overall, "ci_low": result.overall_low, "ci_high": result.overall_high,
             "index": float(q.index(result.overall)), "continuous_level": continuous,
             "continuous_level_name": q.level_name(continuous), "staged_level": staged,
@@ -462,24 +532,7 @@ def _group_tables(respondents: pd.DataFrame, q: Questionnaire, rules: ScoringRul
         overall.loc[blank, ["score", "ci_low", "ci_high", "index", "continuous_level", "staged_level"]] = np.nan
         overall.loc[blank, ["continuous_level_name", "staged_level_name"]] = "suppressed"
         overall.loc[blank, "levels_differ"] = False
-    return dim_table, overall
-
-
-def _unit_tables(respondents, responses, q, rules):
-    if not responses.has_units:
-        return _empty_group_table("unit"), pd.DataFrame()
-    sizes = respondents["unit"].value_counts().to_dict()
-    suppressed = suppressed_groups(sizes, rules.min_group_size)
-    return _group_tables(respondents, q, rules, key="unit", suppressed=suppressed)
-
-
-def _role_tables(respondents, responses, q, rules):
-    if not responses.has_roles:
-        return _empty_group_table("role"), pd.DataFrame()
-    sizes = respondents["role"].value_counts().to_dict()
-    suppressed = suppressed_groups(sizes, rules.min_group_size)
-    table, overall = _group_tables(respondents, q, rules, key="role", suppressed=suppressed)
-    return table, overall
+    return dim_table, overall, raw
 
 
 def _empty_group_table(key: str) -> pd.DataFrame:
@@ -487,113 +540,125 @@ def _empty_group_table(key: str) -> pd.DataFrame:
                                  "level", "level_name", "suppressed", "suppressed_reason"])
 
 
-def _reliability(items: pd.DataFrame, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
-    rows = []
-    for d in q.dimensions:
-        block = items[d.item_ids].to_numpy(dtype=float)
-        n = int(((~np.isnan(block)).sum(axis=1) >= 2).sum())
+def _reliability(sums: ItemSums, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
+    """Alpha per dimension from the pairwise-complete covariance matrix of all items."""
+    cov = sums.covariance()
+    rows, start = [], 0
+    for j, d in enumerate(q.dimensions):
         k = len(d.items)
+        block = cov[start:start + k, start:start + k]
+        start += k
+        n = int(sums.scorable[j])
+        row = {"dimension": d.id, "name": d.name, "n": n, "k": k, "alpha": np.nan, "ci_low": np.nan,
+               "ci_high": np.nan}
         if k < 2:
-            rows.append({"dimension": d.id, "name": d.name, "n": n, "k": k, "alpha": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "status": "single item"})
-            continue
-        if n < rules.min_reliability_n:
-            rows.append({"dimension": d.id, "name": d.name, "n": n, "k": k, "alpha": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "status": "not enough data"})
-            continue
-        alpha = stats.cronbach_alpha(block)
-        low, high = stats.feldt_interval(alpha, n, k, rules.confidence)
-        status = "low" if alpha < rules.reliability_threshold else "ok"
-        rows.append({"dimension": d.id, "name": d.name, "n": n, "k": k, "alpha": alpha, "ci_low": low,
-                     "ci_high": high, "status": status})
+            rows.append({**row, "status": "single item"})
+        elif n < rules.min_reliability_n:
+            rows.append({**row, "status": "not enough data"})
+        else:
+            alpha = stats.alpha_from_covariance(block)
+            low, high = stats.feldt_interval(alpha, n, k, rules.confidence)
+            rows.append({**row, "alpha": alpha, "ci_low": low, "ci_high": high,
+                         "status": "low" if alpha < rules.reliability_threshold else "ok"})
     return pd.DataFrame(rows)
 
 
-def _agreement(items: pd.DataFrame, respondents: pd.DataFrame, responses: Responses, q: Questionnaire,
+def _agreement(sums: ItemSums, unit_names: list[str], units: _Groups | None, hidden: dict, q: Questionnaire,
                rules: ScoringRules) -> pd.DataFrame:
-    """rwg(j) per unit and dimension (and for the organisation when there are no units)."""
-    points = q.scale.points
-    groups = respondents["unit"].to_numpy()
-    variances = items.groupby(groups, sort=True).var(ddof=1)
-    sizes = pd.Series(groups).value_counts()
-    suppressed = set()
-    if responses.has_units:
-        suppressed = set(suppressed_groups(sizes.to_dict(), rules.min_group_size))
-    rows = []
-    for unit in variances.index:
-        for d in q.dimensions:
-            v = variances.loc[unit, d.item_ids].to_numpy(dtype=float)
-            usable = ~np.isnan(v)
-            mean_v = float(v[usable].mean()) if usable.any() else np.nan
-            value = float(stats.rwg_j_from_variances(mean_v, usable.sum(), points)) if usable.any() else np.nan
-            hidden = unit in suppressed
-            status = ("suppressed" if hidden else "not enough data" if np.isnan(value)
-                      else "low" if value < rules.agreement_threshold else "ok")
-            rows.append({"unit": unit, "dimension": d.id, "name": d.name, "n": int(sizes[unit]),
-                         "items": int(usable.sum()), "mean_variance": np.nan if hidden else mean_v,
-                         "rwg_j": np.nan if hidden else value, "status": status})
-    return pd.DataFrame(rows)
-
-
-def _icc(respondents: pd.DataFrame, responses: Responses, q: Questionnaire) -> pd.DataFrame:
-    rows = []
-    if not responses.has_units or respondents["unit"].nunique() < 2:
-        return pd.DataFrame(columns=["dimension", "name", "icc1", "icc2", "msb", "msw", "f", "p", "units",
-                                     "mean_group_size"])
+    """rwg(j) per unit and dimension, from the within-unit variance of each item."""
+    cols = ["unit", "dimension", "name", "n", "items", "mean_variance", "rwg_j", "status"]
+    if units is None or sums.group_counts is None:
+        return pd.DataFrame(columns=cols)
+    size_of = dict(zip(units.names, units.sizes.tolist()))
+    variances = sums.group_variances()
+    rows, start = [], 0
     for d in q.dimensions:
-        r = stats.icc_oneway(respondents[d.id].to_numpy(), respondents["unit"].to_numpy())
+        block = variances[:, start:start + len(d.items)]
+        start += len(d.items)
+        usable = ~np.isnan(block)
+        j = usable.sum(axis=1)
+        mean_v = np.where(j > 0, np.where(usable, block, 0.0).sum(axis=1) / np.maximum(j, 1), np.nan)
+        values = stats.rwg_j_from_variances(mean_v, j, q.scale.points)
+        for g, unit in enumerate(unit_names):
+            if unit not in size_of:  # every respondent of the unit was dropped
+                continue
+            is_hidden = unit in hidden
+            value = float(values[g])
+            status = ("suppressed" if is_hidden else "not enough data" if np.isnan(value)
+                      else "low" if value < rules.agreement_threshold else "ok")
+            rows.append({"unit": unit, "dimension": d.id, "name": d.name, "n": int(size_of[unit]),
+                         "items": int(j[g]), "mean_variance": np.nan if is_hidden else float(mean_v[g]),
+                         "rwg_j": np.nan if is_hidden else value, "status": status})
+    return pd.DataFrame(rows, columns=cols).sort_values(["unit"], kind="stable").reset_index(drop=True)
+
+
+def _icc(intervals: list[stats.MeanIntervals], q: Questionnaire) -> pd.DataFrame:
+    """ICC(1)/ICC(2) per dimension from each unit's n, mean and variance (all units, hidden ones too:
+    the ICCs reveal no unit)."""
+    cols = ["dimension", "name", "icc1", "icc2", "msb", "msw", "f", "p", "units", "mean_group_size"]
+    if len(intervals) < 2:
+        return pd.DataFrame(columns=cols)
+    n = np.array([r.n for r in intervals], dtype=float)
+    mean = np.nan_to_num(np.array([r.mean for r in intervals]))
+    var = np.nan_to_num(np.array([r.var for r in intervals]))
+    sums, squares = n * mean, (n - 1).clip(min=0) * var + n * mean * mean
+    rows = []
+    for j, d in enumerate(q.dimensions):
+        r = stats.icc_from_sums(n[:, j], sums[:, j], squares[:, j])
         rows.append({"dimension": d.id, "name": d.name, "icc1": r.icc1, "icc2": r.icc2, "msb": r.msb, "msw": r.msw,
                      "f": r.f, "p": r.p, "units": r.groups, "mean_group_size": r.mean_group_size})
-    return pd.DataFrame(rows)
-
-
-def _role_cells(respondents, responses, q, rules, units) -> pd.DataFrame:
-    """Unit x role means per dimension, with suppression applied along units and roles."""
-    cols = ["unit", "role", "dimension", "n", "mean", "suppressed"]
-    if not (responses.has_units and responses.has_roles):
-        return pd.DataFrame(columns=cols)
-    counts = respondents.groupby(["unit", "role"]).size().unstack(fill_value=0)
-    hidden_units = set(units.loc[units["suppressed"], "unit"]) if len(units) else set()
-    mask = suppress_table(counts, rules.min_group_size, suppressed_rows=hidden_units)
-    means = respondents.groupby(["unit", "role"])[q.dimension_ids].mean()
-    rows = []
-    for (unit, role), values in means.iterrows():
-        hidden = bool(mask.loc[unit, role])
-        for d in q.dimension_ids:
-            rows.append({"unit": unit, "role": role, "dimension": d, "n": int(counts.loc[unit, role]),
-                         "mean": np.nan if hidden else values[d], "suppressed": hidden})
     return pd.DataFrame(rows, columns=cols)
+
+
+def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Questionnaire, rules: ScoringRules,
+                hidden_units: dict) -> pd.DataFrame:
+    """Unit x role means per dimension, with suppression applied along units and roles."""
+    n_roles = len(roles.names)
+    valid = (units.codes >= 0) & (roles.codes >= 0)
+    cells = np.where(valid, units.codes * n_roles + roles.codes, -1)
+    size = len(units.names) * n_roles
+    present = ~np.isnan(dim_scores)
+    counts, sums = group_totals(cells, size, present.astype(float), np.where(present, dim_scores, 0.0))
+    sizes = np.bincount(cells[valid], minlength=size)
+    used = np.flatnonzero(sizes)
+    table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
+                          "role": [roles.names[c % n_roles] for c in used], "n": sizes[used]})
+    matrix = table.pivot(index="unit", columns="role", values="n").fillna(0).astype(int)
+    mask = suppress_table(matrix, rules.min_group_size, suppressed_rows=set(hidden_units))
+    hidden = mask.to_numpy()[matrix.index.get_indexer(table["unit"]), matrix.columns.get_indexer(table["role"])]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums[used] / counts[used]
+    frames = [table.assign(dimension=d, mean=np.where(hidden, np.nan, means[:, j]), suppressed=hidden)
+              for j, d in enumerate(q.dimension_ids)]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["unit", "role", "dimension", "n", "mean", "suppressed"]]
 
 
 def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
     """Differences between reportable role groups, organisation-wide and within each unit."""
     threshold = rules.gap_points(q)
-    rows = []
-    if len(roles):
-        shown = roles[~roles["suppressed"] & (roles["role"] != NO_ROLE)]
-        rows += _pairwise(shown.rename(columns={"role": "group"}), "organisation", threshold)
-    if len(role_cells):
-        shown = role_cells[~role_cells["suppressed"] & (role_cells["role"] != NO_ROLE)]
-        for unit, frame in shown.groupby("unit", sort=True):
-            rows += _pairwise(frame.rename(columns={"role": "group"}), str(unit), threshold)
     cols = ["scope", "dimension", "higher", "lower", "mean_higher", "n_higher", "mean_lower", "n_lower",
             "difference", "flagged"]
-    out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["scope", "difference"], ascending=[True, False], kind="stable").reset_index(drop=True)
-
-
-def _pairwise(frame: pd.DataFrame, scope: str, threshold: float) -> list[dict]:
-    rows = []
-    for dim, block in frame.groupby("dimension", sort=False):
-        block = block.dropna(subset=["mean"]).sort_values("mean", ascending=False)
-        values = list(block[["group", "mean", "n"]].itertuples(index=False))
-        for i, high in enumerate(values):
-            for low in values[i + 1:]:
-                diff = float(high.mean - low.mean)
-                rows.append({"scope": scope, "dimension": dim, "higher": high.group, "lower": low.group,
-                             "mean_higher": float(high.mean), "n_higher": int(high.n), "mean_lower": float(low.mean),
-                             "n_lower": int(low.n), "difference": diff, "flagged": diff >= threshold - 1e-9})
-    return rows
+    parts = []
+    if len(roles):
+        shown = roles[~roles["suppressed"].astype(bool) & (roles["role"] != NO_ROLE)]
+        parts.append(shown.assign(scope="organisation")[["scope", "dimension", "role", "mean", "n"]])
+    if len(role_cells):
+        shown = role_cells[~role_cells["suppressed"].astype(bool) & (role_cells["role"] != NO_ROLE)]
+        parts.append(shown.rename(columns={"unit": "scope"})[["scope", "dimension", "role", "mean", "n"]])
+    groups = pd.concat(parts, ignore_index=True).dropna(subset=["mean"]) if parts else pd.DataFrame()
+    if groups.empty:
+        return pd.DataFrame(columns=cols)
+    pairs = groups.merge(groups, on=["scope", "dimension"], suffixes=("_higher", "_lower"))
+    pairs = pairs[(pairs["mean_higher"] > pairs["mean_lower"])
+                  | ((pairs["mean_higher"] == pairs["mean_lower"]) & (pairs["role_higher"] < pairs["role_lower"]))]
+    out = pairs.rename(columns={"role_higher": "higher", "role_lower": "lower"})
+    out = out.assign(difference=out["mean_higher"] - out["mean_lower"])
+    out["flagged"] = out["difference"] >= threshold - 1e-9
+    out["scope"] = pd.Categorical(out["scope"], categories=["organisation", *sorted(set(out["scope"]) - {"organisation"})])
+    out = out.sort_values(["scope", "difference"], ascending=[True, False], kind="stable")
+    out["scope"] = out["scope"].astype(str)
+    return out[cols].reset_index(drop=True)
 
 
 def _data_quality(responses: Responses) -> dict:

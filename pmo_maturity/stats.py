@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ._scan import covariance_from_sums, pair_sums
+
 # ---------------------------------------------------------------------------------------------
 # Covariances with missing values
 
@@ -27,21 +29,15 @@ def pairwise_cov(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete covariance matrix (ddof 1) and pair counts of an ``(n, k)`` array.
 
     Equal to ``pandas.DataFrame.cov()`` (and R's ``cov(use="pairwise")``): each entry uses the
-    rows where both columns are present, with the means of those rows. Computed with three
-    matrix products, so it stays fast for millions of rows.
+    rows where both columns are present, with the means of those rows. Computed from sums of
+    products in row chunks, so it stays fast and small for millions of rows.
     """
     x = np.asarray(x, dtype=float)
-    present = ~np.isnan(x)
-    mask = present.astype(float)
-    centre = np.nanmean(np.where(present.any(axis=0), x, 0.0), axis=0) if x.size else np.zeros(x.shape[1])
-    xc = np.where(present, x - centre, 0.0)
-    counts = mask.T @ mask
-    sums = xc.T @ mask  # sums[i, j]: sum of column i over rows where i and j are both present
-    products = xc.T @ xc
+    head = x[: min(len(x), 1000)]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (products - sums * sums.T / counts) / (counts - 1)
-    cov[counts < 2] = np.nan
-    return cov, counts
+        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))  # limits rounding only
+    counts, sums, products = pair_sums(x, centre)
+    return covariance_from_sums(counts, sums, products), counts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,11 +51,15 @@ def cronbach_alpha(items: np.ndarray | pd.DataFrame) -> float:
     covariance cannot be estimated.
     """
     x = np.asarray(items, dtype=float)
-    k = x.shape[1]
-    if k < 2:
+    if x.shape[1] < 2:
         return float("nan")
-    cov, _ = pairwise_cov(x)
-    if np.isnan(cov).any():
+    return alpha_from_covariance(pairwise_cov(x)[0])
+
+
+def alpha_from_covariance(cov: np.ndarray) -> float:
+    """Alpha from an item covariance matrix C: ``k/(k-1) * (1 - trace(C)/sum(C))``."""
+    k = cov.shape[0]
+    if k < 2 or np.isnan(cov).any():
         return float("nan")
     total = cov.sum()
     if total <= 0:
@@ -152,16 +152,28 @@ def icc_oneway(values: np.ndarray, groups: np.ndarray) -> ICCResult:
     ``ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`` and ``ICC(2) = (MSB - MSW) / MSB`` with ``k``
     the average group size ``N / G`` for unequal groups. Missing values are dropped.
     """
-    frame = pd.DataFrame({"x": np.asarray(values, dtype=float), "g": np.asarray(groups)}).dropna()
-    n, g = len(frame), frame["g"].nunique()
+    x = np.asarray(values, dtype=float)
+    codes, uniques = pd.factorize(pd.Series(np.asarray(groups)))
+    keep = ~np.isnan(x) & (codes >= 0)
+    x, codes = x[keep], codes[keep]
+    size = len(uniques)
+    return icc_from_sums(np.bincount(codes, minlength=size).astype(float),
+                         np.bincount(codes, weights=x, minlength=size),
+                         np.bincount(codes, weights=x * x, minlength=size))
+
+
+def icc_from_sums(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> ICCResult:
+    """The one-way ANOVA and ICCs from each group's count, sum and sum of squares."""
+    counts, sums, squares = (np.asarray(a, dtype=float) for a in (counts, sums, squares))
+    used = counts > 0
+    counts, sums, squares = counts[used], sums[used], squares[used]
+    n, g = int(counts.sum()), int(used.sum())
     if g < 2 or n - g < 1:
         nan = float("nan")
         return ICCResult(nan, nan, nan, nan, nan, nan, n, g, nan)
-    grouped = frame.groupby("g", observed=True)["x"]
-    sizes, means = grouped.size(), grouped.mean()
-    grand = frame["x"].mean()
-    ssb = float((sizes * (means - grand) ** 2).sum())
-    ssw = float(((frame["x"] - grouped.transform("mean")) ** 2).sum())
+    between = float((sums * sums / counts).sum())
+    ssb = between - float(sums.sum()) ** 2 / n
+    ssw = max(float(squares.sum()) - between, 0.0)
     msb, msw = ssb / (g - 1), ssw / (n - g)
     k = n / g
     icc1 = (msb - msw) / (msb + (k - 1) * msw) if msb + (k - 1) * msw > 0 else float("nan")
@@ -190,6 +202,7 @@ class MeanIntervals:
 
     n: np.ndarray
     mean: np.ndarray
+    var: np.ndarray  # sample variance (ddof 1) of each column
     low: np.ndarray
     high: np.ndarray
     overall: float
@@ -220,27 +233,32 @@ def mean_intervals(
     x = np.asarray(scores, dtype=float)
     w = np.asarray(weights, dtype=float)
     n_resp = x.shape[0]
-    present = ~np.isnan(x)
-    n = present.sum(axis=0)
+    head = x[: min(n_resp, 1000)]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, np.nansum(x, axis=0) / n, np.nan)
+        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))
+    pairs, sums, products = pair_sums(x, centre)
+    n = np.diag(pairs).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.diag(sums) / n + centre, np.nan)
+    cov = covariance_from_sums(pairs, sums, products)
     has = ~np.isnan(mean)
     overall = float(np.sum(w[has] * mean[has]) / np.sum(w[has])) if has.any() else float("nan")
     tail = (1 - confidence) / 2
     if n_resp <= bootstrap_max_n:
-        low, high, o_low, o_high = _bootstrap(x, present, w, rng, n_resamples, tail)
+        low, high, o_low, o_high = _bootstrap(x, w, rng, n_resamples, tail)
         method = f"percentile bootstrap, {n_resamples} resamples"
     else:
-        low, high, o_low, o_high = _analytic(x, present, mean, n, w, tail)
+        low, high, o_low, o_high = _analytic(cov, pairs, mean, n, w, tail)
         method = "Student t (delta method for the overall index)"
-    return MeanIntervals(n, mean, low, high, overall, o_low, o_high, method)
+    return MeanIntervals(n, mean, np.diag(cov).copy(), low, high, overall, o_low, o_high, method)
 
 
-def _bootstrap(x, present, w, rng, n_resamples, tail):
+def _bootstrap(x, w, rng, n_resamples, tail):
     n_resp, d = x.shape
     nan = np.full(d, np.nan)
     if n_resp < 2:
         return nan, nan.copy(), float("nan"), float("nan")
+    present = ~np.isnan(x)
     picks = rng.integers(0, n_resp, size=(n_resamples, n_resp))
     flat = (np.arange(n_resamples)[:, None] * n_resp + picks).ravel()
     counts = np.bincount(flat, minlength=n_resamples * n_resp).reshape(n_resamples, n_resp).astype(float)
@@ -262,14 +280,13 @@ def _bootstrap(x, present, w, rng, n_resamples, tail):
     return low, high, float(o_low), float(o_high)
 
 
-def _analytic(x, present, mean, n, w, tail):
-    sd = np.nanstd(x, axis=0, ddof=1)
-    se = sd / np.sqrt(n)
+def _analytic(cov, pairs, mean, n, w, tail):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(np.diag(cov) / n)
+        cov_means = cov * pairs / np.outer(n, n)  # Cov(mean_j, mean_k) under pairwise presence
     t = sps.t.ppf(1 - tail, np.maximum(n - 1, 1))
     low, high = mean - t * se, mean + t * se
-    cov, pairs = pairwise_cov(x)
     has = ~np.isnan(mean)
-    cov_means = cov * pairs / np.outer(n, n)  # Cov(mean_j, mean_k) under pairwise presence
     wh = np.where(has, w, 0.0)
     var = float(np.nansum(np.outer(wh, wh) * cov_means)) / wh.sum() ** 2
     overall = float(np.sum(wh[has] * mean[has]) / wh.sum())

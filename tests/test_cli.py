@@ -37,10 +37,10 @@ def test_validate_prints_the_data_quality_report(runner, tmp_path):
     out = tmp_path / "q.xlsx"
     result = runner.invoke(main, ["validate", str(sample_path()), "--quarantine", str(out)])
     assert result.exit_code == 0, result.output
-    assert "rows in 282 = accepted 269 + quarantined 13" in result.output
-    for reason in ("superseded", "out_of_range", "unknown_label", "missing_unit", "empty_row"):
+    assert "rows in 282 = accepted 267 + quarantined 15" in result.output
+    for reason in ("superseded", "out_of_range", "unknown_label", "missing_unit", "empty_row", "too_few_answers"):
         assert reason in result.output
-    assert pd.read_excel(out, sheet_name="quarantine")["row"].nunique() == 13
+    assert pd.read_excel(out, sheet_name="quarantine")["row"].nunique() == 15
 
 
 def test_validate_exit_code_one_when_nothing_can_be_scored(runner, tmp_path, questionnaire):

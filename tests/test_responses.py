@@ -44,7 +44,7 @@ def test_sample_bad_rows_are_quarantined_with_their_reasons(sample, sample_respo
     for row, reason in expected.itertuples(index=False):
         assert counted[row] == reason, f"row {row}: expected {reason}, got {counted[row]}"
     assert set(expected["expected_reason"]) >= {"out_of_range", "unknown_label", "superseded", "missing_unit",
-                                                 "empty_row"}
+                                                 "empty_row", "too_few_answers", "not_on_scale"}
 
 
 def test_sample_flags_are_kept_and_counted(sample, sample_responses):
@@ -121,7 +121,7 @@ def test_qualtrics_three_header_rows(tmp_path, questionnaire):
     frame = pd.DataFrame([texts, import_ids, *rows], columns=header)
     path = tmp_path / "qualtrics.csv"
     frame.to_csv(path, index=False)
-    r = load_responses(path)
+    r = load_responses(path, min_answered=0.2)  # three items of one dimension only
     assert r.summary["rows_in"] == 2 and r.summary["source"]["header_rows"] == 3
     assert list(r.data["row"]) == [4, 5]
     assert r.data[items[0].id].tolist() == [4, 5] and r.data[items[1].id].tolist()[0] == 4
@@ -132,7 +132,7 @@ def test_limesurvey_codes_and_explicit_mapping(tmp_path, questionnaire):
     frame = pd.DataFrame({"id": ["1", "2"], f"[{a.id}] {a.text}": [3, 4], "my own header": [5, 1]})
     path = tmp_path / "lime.csv"
     frame.to_csv(path, index=False)
-    r = load_responses(path, mapping={"my own header": b.id})
+    r = load_responses(path, mapping={"my own header": b.id}, min_answered=0.2)
     assert r.columns.items == {a.id: f"[{a.id}] {a.text}", b.id: "my own header"}
     assert r.data[b.id].tolist() == [5, 1]
 
@@ -152,7 +152,7 @@ def test_identifiers_keep_leading_zeros(tmp_path, questionnaire):
     frame = pd.DataFrame({"Respondent ID": ["007", "010"], questionnaire.item_ids[0]: [1, 2]})
     path = tmp_path / "ids.csv"
     frame.to_csv(path, index=False)
-    assert load_responses(path).data["respondent_id"].tolist() == ["007", "010"]
+    assert load_responses(path, min_answered=0.2).data["respondent_id"].tolist() == ["007", "010"]
 
 
 def test_blank_and_malformed_lines_keep_their_row_numbers(tmp_path, questionnaire):
@@ -160,7 +160,7 @@ def test_blank_and_malformed_lines_keep_their_row_numbers(tmp_path, questionnair
     text = f"id,{i1},{i2}\na,4,5\n\nb,3,3\nc,1,2,9\nd,2,2\n"
     path = tmp_path / "broken.csv"
     path.write_text(text, encoding="utf-8")
-    r = load_responses(path)
+    r = load_responses(path, min_answered=0.2)
     assert_identity(r)
     reasons = r.quarantine_rows().set_index("row")["reason"].to_dict()
     assert reasons == {3: "empty_row", 5: "malformed_row"}
@@ -176,7 +176,7 @@ def test_value_problems_each_have_a_reason(tmp_path, questionnaire):
     })
     path = tmp_path / "values.csv"
     frame.to_csv(path, index=False)
-    r = load_responses(path)
+    r = load_responses(path, min_answered=0.2)
     reasons = r.quarantine_rows().set_index("respondent_id")["reason"].to_dict()
     assert reasons == {"b": "out_of_range", "c": "not_on_scale", "d": "unknown_label", "e": "empty_row"}
     kept = r.data.set_index("respondent_id")[i1].to_dict()
@@ -194,7 +194,7 @@ def test_duplicates_keep_the_latest_submission(tmp_path, questionnaire):
     })
     path = tmp_path / "dupes.csv"
     frame.to_csv(path, index=False)
-    r = load_responses(path)
+    r = load_responses(path, min_answered=0.2)
     assert r.data.set_index("respondent_id")[i1].to_dict() == {"y": 2, "x": 3}
     superseded = r.quarantine[r.quarantine["reason"] == "superseded"]
     assert sorted(superseded["row"]) == [2, 5]
@@ -206,9 +206,10 @@ def test_missing_unit_only_when_units_are_used(tmp_path, questionnaire):
     frame = pd.DataFrame({"id": ["a", "b"], "Business unit": ["Finance", " "], i1: [1, 2]})
     path = tmp_path / "units.csv"
     frame.to_csv(path, index=False)
-    assert load_responses(path).summary["quarantined_by_reason"] == {"missing_unit": 1}
-    assert load_responses(path, unit_column=False).summary["rows_quarantined"] == 0
-    assert load_responses(path, require_unit=False).summary["rows_quarantined"] == 0
+    assert load_responses(path, min_answered=0.2).summary["quarantined_by_reason"] == {"missing_unit": 1}
+    assert load_responses(path, unit_column=False, min_answered=0.2).summary["rows_quarantined"] == 0
+    assert load_responses(path, require_unit=False, min_answered=0.2).summary["rows_quarantined"] == 0
+    assert load_responses(path).summary["quarantined_by_reason"] == {"too_few_answers": 2}
 
 
 def test_extra_columns_are_metadata_not_errors(sample_responses):
