@@ -267,3 +267,16 @@ def test_dataframe_input(sample):
     assert r.summary["source"]["format"] == "frame"
     assert_identity(r)
     assert r.summary["rows_accepted"] == load_responses(sample_path()).summary["rows_accepted"]
+
+
+def test_windows_1252_byte_after_the_first_64_kb(tmp_path, questionnaire):
+    ids = questionnaire.item_ids
+    rows = [",".join(["Finance", *["4"] * len(ids)]) for _ in range(1500)]
+    rows.append(",".join(["Recherche & Développement", *["3"] * len(ids)]))
+    text = "Business unit," + ",".join(ids) + "\n" + "\n".join(rows) + "\n"
+    path = tmp_path / "late.csv"
+    path.write_bytes(text.encode("cp1252"))
+    assert len(text) > 65536
+    r = load_responses(path)
+    assert r.summary["source"]["encoding"] == "cp1252"
+    assert r.data["unit"].iloc[-1] == "Recherche & Développement"

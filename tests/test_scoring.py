@@ -244,3 +244,39 @@ def test_score_does_not_mutate_responses(sample_responses):
     score(sample_responses)
     pd.testing.assert_frame_equal(before, sample_responses.data)
     assert np.isfinite(sample_responses.data[sample_responses.questionnaire.item_ids[0]]).any()
+
+
+def test_chunked_kernels_agree_with_the_plain_formulas(sample_scores, sample_responses):
+    """Reliability and agreement come from one chunked pass; check them against stats.py directly."""
+    from pmo_maturity import stats
+
+    q = sample_responses.questionnaire
+    items = sample_responses.items(reverse=True)
+    for row in sample_scores.reliability.itertuples():
+        block = items[q.dimension(row.dimension).item_ids].to_numpy()
+        assert row.alpha == pytest.approx(stats.cronbach_alpha(block), rel=1e-10)
+    shown = sample_scores.agreement[sample_scores.agreement["status"] != "suppressed"]
+    units = sample_responses.data["unit"]
+    for row in shown.itertuples():
+        block = items.loc[(units == row.unit).to_numpy(), q.dimension(row.dimension).item_ids].to_numpy()
+        assert row.rwg_j == pytest.approx(stats.rwg_j(block, q.scale.points), rel=1e-10)
+
+
+def test_results_do_not_depend_on_the_chunk_size(sample_responses, monkeypatch):
+    from pmo_maturity import _scan
+
+    reference = score(sample_responses)
+    monkeypatch.setattr(_scan, "CHUNK", 7)
+    chunked = score(sample_responses)
+    for name in ("organisation", "units", "reliability", "agreement", "icc", "gaps"):
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(chunked, name), rtol=1e-9)
+
+
+def test_icc_matches_a_direct_anova_of_the_respondent_scores(sample_scores):
+    from pmo_maturity import stats
+
+    resp = sample_scores.respondents
+    for row in sample_scores.icc.itertuples():
+        direct = stats.icc_oneway(resp[row.dimension].to_numpy(), resp["unit"].to_numpy())
+        assert row.icc1 == pytest.approx(direct.icc1, rel=1e-9)
+        assert row.icc2 == pytest.approx(direct.icc2, rel=1e-9)
