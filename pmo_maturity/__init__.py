@@ -7,10 +7,11 @@ narrative -> report -> batch; each stage is one module and one function here.
 >>> q = pm.load_questionnaire()
 >>> scores = pm.score(pm.load_responses(pm.sample_path(), q))
 >>> round(float(scores.overall_for()["score"]), 2)
-3.06
+2.85
 """
 
 from ._version import kit_version
+from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .errors import (
     ConfigurationError,
     PmoMaturityError,
@@ -19,16 +20,34 @@ from .errors import (
     ReportError,
     ResponsesError,
 )
+from .findings import Finding, Findings, find_findings
+from .narrative import Narrative, write_narrative
 from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire
+from .recommendations import Catalogue, Plan, load_catalogue, recommend
 from .responses import REASONS, Responses, load_responses
 from .sample import SampleData, generate_sample, sample_path
 from .scoring import ScoringRules, Scores, score
 from .template import write_template
+from .trend import compare_cycles
 
 __version__ = kit_version()
 
 __all__ = [
     "REASONS",
+    "Archetypes",
+    "Catalogue",
+    "Finding",
+    "Findings",
+    "Narrative",
+    "Plan",
+    "UnitGroups",
+    "cluster_respondents",
+    "cluster_units",
+    "compare_cycles",
+    "find_findings",
+    "load_catalogue",
+    "recommend",
+    "write_narrative",
     "ConfigurationError",
     "Dimension",
     "Item",

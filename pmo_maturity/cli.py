@@ -127,6 +127,8 @@ def print_quality(responses, *, limit: int = 10) -> None:
 
 def print_scores(scores, *, units: bool = True) -> None:
     """The organisation's scorecard and the units' overall results."""
+    from .scoring import ORGANISATION
+
     click.secho(f"\n{scores.questionnaire.title}: organisation scorecard", bold=True)
     click.echo(_table(scores.scorecard()))
     overall = scores.overall_for()
@@ -151,7 +153,7 @@ def print_scores(scores, *, units: bool = True) -> None:
     for _, r in low.iterrows():
         click.secho(f"Reliability: {r['name']} alpha {r['alpha']:.2f} is under "
                     f"{scores.rules.reliability_threshold:.2f}; read its score with care.", fg="yellow")
-    flagged = scores.gaps[(scores.gaps["scope"] == "organisation") & scores.gaps["flagged"]]
+    flagged = scores.gaps[(scores.gaps["scope"] == ORGANISATION) & scores.gaps["flagged"]]
     for _, g in flagged.head(3).iterrows():
         click.echo(f"Perception gap on {g['dimension']}: {g['higher']} {g['mean_higher']:.2f} vs {g['lower']} "
                    f"{g['mean_lower']:.2f} ({g['difference']:+.2f})")
@@ -200,13 +202,22 @@ def validate(file: Path, quarantine_out: Path | None, **options) -> None:
 @click.option("--seed", type=int, default=20261126, show_default=True, help="Seed of the bootstrap intervals.")
 @click.option("--include-respondents", is_flag=True,
               help="Also write respondent-level scores (they can identify people; keep them private).")
+@click.option("--plan", "plan_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the prioritised 30/60/90-day action plan (.csv or .xlsx).")
+@click.option("--target", "targets", metavar="LEVEL|DIMENSION=LEVEL", multiple=True,
+              help="Target level for every dimension (e.g. 3) or one dimension (vision=4); default 3.")
+@click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A previous cycle's scores file (from -o) to show what moved.")
 def score_command(file: Path, output: Path | None, min_group_size: int, min_answered: float, seed: int,
-                  include_respondents: bool, **options) -> None:
+                  include_respondents: bool, plan_out: Path | None, targets: tuple[str, ...],
+                  previous: Path | None, **options) -> None:
     """Score a response file and print the scorecard.
 
     \b
     Example:
       pmo-maturity score export.csv --by "Business unit" -o outputs/scores.xlsx
+      pmo-maturity score export.csv --plan outputs/plan.xlsx --target 3 --target vision=4
+      pmo-maturity score export.csv --previous outputs/scores_2025.csv
     """
     from .scoring import ScoringRules, score
 
@@ -224,6 +235,50 @@ def score_command(file: Path, output: Path | None, min_group_size: int, min_answ
     if output:
         scores.write(output, include_respondents=include_respondents)
         click.echo(f"\nscores written to {output}")
+    if previous:
+        print_trend(scores, previous)
+    if plan_out:
+        print_plan(scores, plan_out, _parse_targets(targets))
+
+
+def _parse_targets(entries: tuple[str, ...]) -> int | dict | None:
+    target: dict = {}
+    for entry in entries:
+        dim, sep, level = entry.rpartition("=")
+        try:
+            value = int(level)
+        except ValueError as err:
+            raise click.BadParameter(f"expected LEVEL or DIMENSION=LEVEL, got {entry!r}", param_hint="--target") from err
+        target[dim if sep else "*"] = value
+    return target or None
+
+
+def print_trend(scores, previous: Path) -> None:
+    from .trend import compare_cycles
+
+    trend = compare_cycles(scores, previous)
+    click.secho(f"\nSince {previous.name}", bold=True)
+    if trend.empty:
+        click.echo("(no dimension in common with the previous file)")
+        return
+    shown = pd.DataFrame({"Dimension": trend["name"], "Before": trend["previous"].map("{:.2f}".format),
+                          "Now": trend["current"].map("{:.2f}".format), "Change": trend["change"].map("{:+.2f}".format),
+                          "Reading": trend["reading"]})
+    click.echo(_table(shown))
+
+
+def print_plan(scores, path: Path, target) -> None:
+    from .archetypes import cluster_respondents
+    from .recommendations import recommend
+
+    plan = recommend(scores, target=target, archetypes=cluster_respondents(scores))
+    plan.write(path)
+    click.secho("\nAction plan", bold=True)
+    for row in plan.actions.head(10).itertuples():
+        click.echo(f"  {row.rank:>2}. [{row.horizon} days] {row.title} ({row.owner})")
+    for note in plan.notes:
+        click.echo(f"  {note}")
+    click.echo(f"plan written to {path} ({len(plan.actions)} actions; {plan.formula})")
 
 
 @main.command()

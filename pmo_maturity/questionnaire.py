@@ -131,6 +131,11 @@ class Dimension(_Strict):
     def item_ids(self) -> list[str]:
         return [item.id for item in self.items]
 
+    @property
+    def short(self) -> str:
+        """A short name for running text (``meta.short``, else the name in lower case)."""
+        return str(self.meta.get("short") or self.name[:1].lower() + self.name[1:])
+
     def min_answered(self, share: float) -> int:
         """Answered items needed for a respondent score: ``ceil(share * k)``, at least 1."""
         return max(1, math.ceil(round(share * len(self.items), 9)))

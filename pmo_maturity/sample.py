@@ -203,7 +203,7 @@ def generate_sample(
     n_dims = len(dims)
 
     # Latent maturity on a 0-1 share of the scale: unit profile + segment + role + person noise.
-    unit_base = rng.uniform(0.34, 0.62, size=len(names))
+    unit_base = rng.uniform(0.30, 0.58, size=len(names))
     org_dims = rng.normal(0.0, 0.07, size=n_dims)  # what the whole organisation is good and bad at
     unit_dims = org_dims + rng.normal(0.0, 0.06, size=(len(names), n_dims))
     seg_names, seg_table = _segment_offsets(q, segments)

@@ -156,7 +156,8 @@ class Scores:
         ``dimension, icc1, icc2, msb, msw, f, p, units, mean_group_size``.
     gaps : DataFrame
         ``scope, dimension, higher, lower, mean_higher, n_higher, mean_lower, n_lower,
-        difference, flagged``, between reportable role groups.
+        difference, flagged``, between reportable role groups; ``scope`` is ``Organisation`` or a
+        unit.
     role_cells : DataFrame
         Unit x role means per dimension with the crossed-table suppression applied.
     data_quality : dict
@@ -642,7 +643,7 @@ def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules
     parts = []
     if len(roles):
         shown = roles[~roles["suppressed"].astype(bool) & (roles["role"] != NO_ROLE)]
-        parts.append(shown.assign(scope="organisation")[["scope", "dimension", "role", "mean", "n"]])
+        parts.append(shown.assign(scope=ORGANISATION)[["scope", "dimension", "role", "mean", "n"]])
     if len(role_cells):
         shown = role_cells[~role_cells["suppressed"].astype(bool) & (role_cells["role"] != NO_ROLE)]
         parts.append(shown.rename(columns={"unit": "scope"})[["scope", "dimension", "role", "mean", "n"]])
@@ -655,7 +656,7 @@ def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules
     out = pairs.rename(columns={"role_higher": "higher", "role_lower": "lower"})
     out = out.assign(difference=out["mean_higher"] - out["mean_lower"])
     out["flagged"] = out["difference"] >= threshold - 1e-9
-    out["scope"] = pd.Categorical(out["scope"], categories=["organisation", *sorted(set(out["scope"]) - {"organisation"})])
+    out["scope"] = pd.Categorical(out["scope"], categories=[ORGANISATION, *sorted(set(out["scope"]) - {ORGANISATION})])
     out = out.sort_values(["scope", "difference"], ascending=[True, False], kind="stable")
     out["scope"] = out["scope"].astype(str)
     return out[cols].reset_index(drop=True)

@@ -109,3 +109,20 @@ def test_demo(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "organisation scorecard" in result.output
     assert (tmp_path / "demo" / "scores.xlsx").exists()
+
+
+def test_score_plan_and_previous(runner, tmp_path):
+    previous = tmp_path / "previous.csv"
+    assert runner.invoke(main, ["score", str(sample_path()), "-o", str(previous)]).exit_code == 0
+    plan = tmp_path / "plan.xlsx"
+    result = runner.invoke(main, ["score", str(sample_path()), "--plan", str(plan), "--previous", str(previous),
+                                  "--target", "3", "--target", "vision=4"])
+    assert result.exit_code == 0, result.output
+    assert "Action plan" in result.output and "[30 days]" in result.output
+    assert "no clear change" in result.output
+    sheet = pd.read_excel(plan, sheet_name="action plan")
+    assert len(sheet) >= 3 and set(sheet["horizon (days)"]) <= {30, 60, 90}
+    targets = pd.read_excel(plan, sheet_name="targets").set_index("dimension")
+    assert targets.loc["vision", "target_level"] == 4
+    bad = runner.invoke(main, ["score", str(sample_path()), "--plan", str(plan), "--target", "vision=high"])
+    assert bad.exit_code == 2 and "DIMENSION=LEVEL" in bad.output

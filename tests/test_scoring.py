@@ -143,7 +143,7 @@ def test_complementary_suppression_of_units(tmp_path, questionnaire, sample):
 
 def test_gaps_only_between_reportable_roles(sample_scores):
     gaps = sample_scores.gaps
-    org = gaps[gaps["scope"] == "organisation"]
+    org = gaps[gaps["scope"] == "Organisation"]
     roles = sample_scores.roles
     hidden = set(roles.loc[roles["suppressed"], "role"])
     assert hidden.isdisjoint(set(org["higher"]) | set(org["lower"]))
@@ -154,7 +154,7 @@ def test_gaps_only_between_reportable_roles(sample_scores):
     vision = org[(org["dimension"] == "vision") & org["flagged"]]
     assert "Executive sponsor" in set(vision["higher"])  # the generator plants this gap
     cells = sample_scores.role_cells
-    unit_gaps = gaps[gaps["scope"] != "organisation"]
+    unit_gaps = gaps[gaps["scope"] != "Organisation"]
     shown_cells = cells[~cells["suppressed"]]
     for g in unit_gaps.itertuples():
         for role in (g.higher, g.lower):

@@ -1,0 +1,291 @@
+"""The narrative: plain words, specific numbers, deterministic output.
+
+:func:`write_narrative` renders Jinja2 templates (``pmo_maturity/templates``, autoescaped, so unit
+names, role names and comments can never inject markup) into an executive summary of at most 200
+words, a section per dimension that quotes the level descriptor for today and for the next level,
+the action plan by horizon, and the method and data-quality notes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from ._resources import template_dir
+from .archetypes import Archetypes
+from .findings import Findings, find_findings
+from .recommendations import TRIGGER_GAPS, Plan, recommend
+from .responses import FLAGS, REASONS
+from .scoring import ORGANISATION, Scores
+
+SUMMARY_WORD_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """Rendered narrative sections (HTML fragments, already escaped) and a plain-text summary."""
+
+    scope: str
+    summary_html: Markup
+    summary_text: str
+    dimensions_html: Markup
+    plan_html: Markup
+    method_html: Markup
+    comments_html: Markup = Markup("")
+    trend_html: Markup | None = None
+
+    @property
+    def summary_words(self) -> int:
+        return len(self.summary_text.split())
+
+    def html(self) -> Markup:
+        parts = [("Executive summary", self.summary_html), ("Dimensions", self.dimensions_html),
+                 ("Action plan", self.plan_html), ("In their own words", self.comments_html)]
+        if self.trend_html is not None:
+            parts.append(("Since the last assessment", self.trend_html))
+        parts.append(("Method and data quality", self.method_html))
+        return Markup("\n").join(Markup("<h2>{}</h2>\n{}").format(title, body) for title, body in parts)
+
+    def _repr_html_(self) -> str:  # JupyterLab shows the narrative as HTML
+        return str(self.html())
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir())),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=True),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+    )
+    env.filters["num"] = _num
+    env.filters["signed"] = lambda x: "" if _missing(x) else f"{x:+.2f}"
+    env.filters["points"] = lambda x: "" if _missing(x) else ("less than 0.01 points" if x < 0.005
+                                                              else f"{x:.2f} points")
+    return env
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _num(x, digits: int = 2) -> str:
+    return "" if _missing(x) else f"{float(x):.{digits}f}"
+
+
+def render(template: str, **context) -> str:
+    """Render one template of the kit (used by the report and the index page too)."""
+    return _environment().get_template(template).render(**context)
+
+
+def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findings | None = None,
+                    plan: Plan | None = None, archetypes: Archetypes | None = None,
+                    headcount: int | dict | None = None, trend: pd.DataFrame | None = None) -> Narrative:
+    """Render the narrative for the organisation or one (reportable) business unit.
+
+    Parameters
+    ----------
+    scores : Scores
+    unit : str, optional
+    findings, plan, archetypes : optional
+        Computed here when not given (archetypes are then left out).
+    headcount : int or dict, optional
+        People invited (for the organisation, or per unit), to state the response rate.
+    trend : DataFrame, optional
+        From :func:`~pmo_maturity.trend.compare_cycles`.
+
+    Examples
+    --------
+    >>> import pmo_maturity as pm
+    >>> scores = pm.score(pm.load_responses(pm.sample_path()))
+    >>> pm.write_narrative(scores).summary_words <= 200
+    True
+    """
+    q = scores.questionnaire
+    findings = findings if findings is not None else find_findings(scores, unit=unit, archetypes=archetypes)
+    plan = plan if plan is not None else recommend(scores, unit=unit, findings=findings)
+    scope = unit or ORGANISATION
+    table = scores.dimensions_for(unit).set_index("dimension")
+    overall = scores.overall_for(scope)
+    scale = f"{q.scale.min}-{q.scale.max}"
+    summary_context = _summary_context(scores, findings, plan, archetypes, table, overall, unit)
+    summary_html = Markup(render("summary.html.j2", scale=scale, **summary_context))
+    # Within the word limit: drop the archetype line first, then shorten the action list.
+    for trim in ({"archetypes_line": ""}, {"top_actions": summary_context["top_actions"][:2]}):
+        if len(html_to_text(summary_html).split()) <= SUMMARY_WORD_LIMIT:
+            break
+        summary_context.update(trim)
+        summary_html = Markup(render("summary.html.j2", scale=scale, **summary_context))
+    dimensions_html = Markup(render("dimensions.html.j2", scale=scale,
+                                    dimensions=_dimension_context(scores, findings, plan, table)))
+    horizons = [(days, plan.horizon(days).to_dict("records")) for days in (30, 60, 90) if len(plan.horizon(days))]
+    plan_html = Markup(render("plan.html.j2", horizons=horizons, formula=plan.formula, trigger_note=TRIGGER_GAPS,
+                              notes=plan.notes))
+    method_html = Markup(render("method.html.j2", **_method_context(scores, unit, archetypes, headcount)))
+    trend_html = None
+    if trend is not None and len(trend):
+        trend_html = Markup(render("trend.html.j2", rows=trend.to_dict("records")))
+    comments_html = Markup(render("comments.html.j2", **comment_context(scores, unit)))
+    return Narrative(scope, summary_html, html_to_text(summary_html), dimensions_html, plan_html, method_html,
+                     comments_html, trend_html)
+
+
+def comment_context(scores: Scores, unit: str | None, limit: int = 8) -> dict:
+    """Free-text comments of the scope, only when it has ``min_comment_group`` respondents or more.
+
+    Comments are shown without respondent ids, units or roles; identical comments are counted once
+    with how many gave them; the selection is deterministic (most frequent, then first in the file).
+    """
+    scope_name = "the organisation" if unit is None else unit
+    data = scores.responses.data if scores.responses is not None else pd.DataFrame(columns=["comment", "unit"])
+    if unit is not None:
+        data = data[data["unit"] == unit]
+    n = len(data)
+    minimum = scores.rules.min_comment_group
+    base = {"scope_name": scope_name, "comments": [], "shown": 0, "total": 0}
+    if n < minimum:
+        return {**base, "reason": f"Comments are shown only for groups of at least {minimum} respondents."}
+    texts = data["comment"].dropna().astype(str).str.strip()
+    texts = texts[texts != ""]
+    if texts.empty:
+        return {**base, "reason": "No respondent left a comment."}
+    counts = texts.value_counts(sort=False)
+    first = {t: i for i, t in reversed(list(enumerate(texts)))}
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], first[kv[0]]))[:limit]
+    return {**base, "comments": [{"text": t, "count": int(c)} for t, c in ordered], "shown": len(ordered),
+            "total": int(len(texts)), "reason": ""}
+
+
+_BREAKS = re.compile(r"<(?:/p|/li|br\s*/?|/h\d|/tr)>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment rendered by the kit (for the terminal and word counts)."""
+    import html
+
+    flat = " ".join(str(fragment).split())
+    text = html.unescape(_TAGS.sub("", _BREAKS.sub("\n", flat)))
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -> dict:
+    q = scores.questionnaire
+    scored = table.dropna(subset=["mean"])
+    strongest = {"name": q.dimension(scored["mean"].idxmax()).name, **scored.loc[scored["mean"].idxmax()].to_dict()}
+    weakest = {"name": q.dimension(scored["mean"].idxmin()).name, **scored.loc[scored["mean"].idxmin()].to_dict()}
+    gap = findings.first("perception_gap")
+    gap_dimension = q.dimension(gap.dimensions[0]).short if gap else ""
+    archetypes_line = ""
+    if archetypes is not None and unit is None:
+        if archetypes.found:
+            shown = archetypes.reportable
+            names = "; ".join(f"'{r.archetype}' ({r.share:.0%})" for r in shown.itertuples())
+            archetypes_line = f"{len(shown)} respondent archetypes: {names}."
+        else:
+            archetypes_line = "No clear segments of respondents: views vary, but not in distinct groups."
+    elif archetypes is not None and archetypes.found:
+        members = findings.of("archetype")
+        if members and members[0].evidence["share"] == members[0].evidence["share"]:  # not NaN
+            top = members[0]
+            lead = "Most" if top.evidence["share"] > 0.5 else f"{top.evidence['share']:.0%}"
+            archetypes_line = f"{lead} of the unit's respondents belong to the archetype '{top.groups[0]}'."
+    return {
+        "scope_name": "The organisation" if unit is None else unit,
+        "overall": overall.to_dict(), "strongest": strongest, "weakest": weakest, "gap": gap,
+        "gap_dimension": gap_dimension, "gap_threshold": scores.rules.gap_points(q),
+        "archetypes_line": archetypes_line, "top_actions": plan.top(3).to_dict("records"),
+    }
+
+
+def _dimension_context(scores: Scores, findings: Findings, plan: Plan, table: pd.DataFrame) -> list[dict]:
+    q = scores.questionnaire
+    targets = plan.targets.set_index("dimension")
+    out = []
+    for d in q.dimensions:
+        row = table.loc[d.id]
+        level = None if _missing(row["level"]) else int(row["level"])
+        nxt = level + 1 if level is not None and level < len(q.levels) else None
+        t = targets.loc[d.id]
+        notes = [f.title for f in findings if d.id in f.dimensions and f.kind in
+                 ("perception_gap", "low_agreement", "low_reliability")]
+        actions = [a["title"] for a in plan.actions.to_dict("records") if a["dimension"] == d.id]
+        out.append({
+            "id": d.id, "name": d.name, "mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+            "n": int(row["n"]), "index": row["index"], "level_name": row["level_name"],
+            "today": q.descriptor(d.id, level) if level else "", "next_name": q.level_name(nxt) if nxt else "",
+            "next": q.descriptor(d.id, nxt) if nxt else "", "target_level": int(t["target_level"]),
+            "target_name": q.level_name(t["target_level"]), "target_score": t["target_score"], "gap": t["gap"],
+            "at_target": bool(t["at_target"]), "findings": notes, "actions": actions,
+        })
+    out.sort(key=lambda x: (_missing(x["mean"]), x["mean"]))  # weakest first: where the work is
+    return out
+
+
+def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | None, headcount) -> dict:
+    q = scores.questionnaire
+    quality = scores.data_quality
+    if unit is not None and scores.responses is not None:
+        s = scores.responses.for_unit(unit).summary
+        quality = {**quality, "rows_in": s["rows_in"], "rows_scored": s["rows_accepted"],
+                   "rows_quarantined": s["rows_quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
+                   "flagged": s["flagged"]}
+    scope = unit or ORGANISATION
+    n = int(scores.overall_for(scope)["n"])
+    invited = headcount.get(scope) if isinstance(headcount, dict) else (headcount if unit is None else None)
+    if isinstance(headcount, dict) and unit is None and invited is None:
+        invited = sum(headcount.values())
+    response_rate = f"{n} of {invited} invited ({n / invited:.0%})" if invited else ""
+    reliability = [{"name": r.name, "alpha": None if _missing(r.alpha) else r.alpha, "ci_low": r.ci_low,
+                    "ci_high": r.ci_high, "n": r.n, "status": _reliability_word(r.status)}
+                   for r in scores.reliability.itertuples()]
+    return {
+        "quality": quality, "source_name": re.split(r"[\\/]", str(quality["source"]["file"]))[-1],
+        "response_rate": response_rate,
+        "quarantine": [(REASONS.get(k, k), v) for k, v in quality["quarantined_by_reason"].items()],
+        "flagged": [(FLAGS.get(k, k), v) for k, v in quality["flagged"].items()],
+        "suppressed_count": len(scores.suppressed_units) if unit is None else 0,
+        "reliability": reliability, "agreement_line": _agreement_line(scores, unit),
+        "icc_line": _icc_line(scores) if unit is None else "",
+        "archetype_method": archetypes.method if archetypes is not None else "",
+        "rules": scores.rules.describe(q), "provenance": scores.provenance,
+    }
+
+
+def _reliability_word(status: str) -> str:
+    return {"ok": "items hang together", "low": "low: read the score with care", "not enough data":
+            "not enough respondents", "single item": "one item"}.get(status, status)
+
+
+def _agreement_line(scores: Scores, unit: str | None) -> str:
+    a = scores.agreement
+    threshold = scores.rules.agreement_threshold
+    if a.empty:
+        return "Agreement within units (rwg(j)) needs a business unit column."
+    if unit is not None:
+        rows = a[a["unit"] == unit]
+        low = rows[rows["status"] == "low"]
+        median = rows["rwg_j"].median()
+        return (f"Agreement within the unit, rwg(j), has a median of {median:.2f} across dimensions; "
+                f"{len(low)} of {len(rows)} dimensions are under {threshold:.2f}, a rule of thumb (LeBreton & "
+                f"Senter 2008) below which the average hides divergent views.")
+    shown = a[a["status"] != "suppressed"]
+    low = shown[shown["status"] == "low"]
+    return (f"Agreement within units, rwg(j): {len(low)} of {len(shown)} unit-dimension pairs are under "
+            f"{threshold:.2f} (median {shown['rwg_j'].median():.2f}); 0.70 is a rule of thumb (LeBreton & Senter "
+            f"2008), not a law.")
+
+
+def _icc_line(scores: Scores) -> str:
+    icc = scores.icc
+    if icc.empty:
+        return ""
+    return (f"Units differ from each other: ICC(1) from {icc['icc1'].min():.2f} to {icc['icc1'].max():.2f} "
+            f"(the share of the variance that lies between units) and ICC(2) from {icc['icc2'].min():.2f} to "
+            f"{icc['icc2'].max():.2f} (the reliability of the unit averages) across the dimensions.")

@@ -1,0 +1,105 @@
+"""The narrative: specific, within 200 words, escaped, deterministic."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from pmo_maturity import cluster_respondents, generate_sample, load_responses, score, write_narrative
+from pmo_maturity.narrative import html_to_text
+
+
+@pytest.fixture(scope="module")
+def narrative(sample_scores):
+    return write_narrative(sample_scores, archetypes=cluster_respondents(sample_scores), headcount=400)
+
+
+def test_summary_states_the_headline_numbers(narrative, sample_scores):
+    text = narrative.summary_text
+    overall = sample_scores.overall_for()
+    assert narrative.summary_words <= 200
+    assert f"{overall['index']:.0f}/100" in text and f"{overall['score']:.2f}" in text
+    assert f"95% CI {overall['ci_low']:.2f}-{overall['ci_high']:.2f}" in text
+    assert f"{int(overall['n'])} respondents" in text
+    assert overall["continuous_level_name"] in text and overall["staged_level_name"] in text
+    assert "archetypes" in text and "Top actions" in text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_strongest_and_weakest_are_argmax_and_argmin(questionnaire, seed):
+    data = generate_sample(questionnaire, units=3, small_units=0, bad_row_share=0, seed=seed)
+    scores = score(load_responses(data.frame, questionnaire))
+    means = scores.organisation.set_index("dimension")["mean"]
+    text = write_narrative(scores).summary_text
+    strongest = re.search(r"Strongest: (.+?) \(", text).group(1)
+    weakest = re.search(r"Weakest: (.+?) \(", text).group(1)
+    assert strongest == questionnaire.dimension(means.idxmax()).name
+    assert weakest == questionnaire.dimension(means.idxmin()).name
+
+
+def test_every_reportable_unit_summary_fits(sample_scores):
+    archetypes = cluster_respondents(sample_scores)
+    for unit in sample_scores.reportable_units:
+        n = write_narrative(sample_scores, unit=unit, archetypes=archetypes)
+        assert n.summary_words <= 200, unit
+        assert n.summary_text.startswith(f"{unit} scores")
+
+
+def test_dimension_sections_quote_today_and_next_level(narrative, sample_scores, questionnaire):
+    html = str(narrative.dimensions_html)
+    table = sample_scores.organisation.set_index("dimension")
+    for d in questionnaire.dimensions:
+        level = int(table.loc[d.id, "level"])
+        today = html_to_text(questionnaire.descriptor(d.id, level))
+        assert today in html_to_text(html)
+        if level < 5:
+            assert html_to_text(questionnaire.descriptor(d.id, level + 1)) in html_to_text(html)
+
+
+def test_method_notes(narrative, sample_scores):
+    text = html_to_text(narrative.method_html)
+    dq = sample_scores.data_quality
+    assert f"{dq['rows_in']} rows" in text and f"{dq['rows_quarantined']} set aside" in text
+    assert "pmo-integration, version 1.0" in text and sample_scores.provenance["input_sha256"] in text
+    assert "Response rate: 267 of 400 invited (67%)" in text
+    assert "Cronbach's alpha" in text and "rwg(j)" in text and "ICC(1)" in text
+    assert "x' = 1 + 5 - x" in text
+
+
+def test_suppressed_units_never_named(narrative, sample_scores):
+    html = str(narrative.html())
+    for unit in sample_scores.suppressed_units:
+        assert unit not in html
+
+
+def test_untrusted_text_is_escaped(questionnaire):
+    evil_unit = '<script>alert("unit")</script>'
+    evil_comment = '<img src=x onerror="alert(1)">'
+    data = generate_sample(questionnaire, units=[(evil_unit, 30), ("Plain", 30)], small_units=0, bad_row_share=0,
+                           seed=5)
+    frame = data.frame.copy()
+    frame["comment"] = evil_comment
+    frame.loc[frame.index[:12], "role"] = "<b>Boss</b>"
+    scores = score(load_responses(frame, questionnaire))
+    for unit in (None, evil_unit):
+        html = str(write_narrative(scores, unit=unit).html())
+        assert "<script>" not in html and "<img" not in html and "<b>Boss" not in html
+        assert "&lt;img src=x onerror=" in html
+    assert "&lt;script&gt;" in str(write_narrative(scores, unit=evil_unit).summary_html)
+
+
+def test_deterministic(sample_scores):
+    a = write_narrative(sample_scores)
+    b = write_narrative(sample_scores)
+    assert str(a.html()) == str(b.html())
+
+
+def test_comments_only_for_large_enough_groups(sample_scores, questionnaire):
+    assert "comments from the organisation" in str(write_narrative(sample_scores).comments_html)
+    data = generate_sample(questionnaire, units=[("Tiny", 8)], small_units=0, bad_row_share=0, comment_share=1.0)
+    small = score(load_responses(data.frame, questionnaire))
+    html = str(write_narrative(small).comments_html)
+    assert "at least 10 respondents" in html and "&ldquo;" not in html
+    assert not pd.isna(small.overall_for()["score"])
