@@ -33,3 +33,11 @@ def data_file(name: str) -> Path:
 def template_dir() -> Path:
     """Folder of the Jinja2 templates used by the narrative and the index page."""
     return _PACKAGE_DIR / "templates"
+
+
+def notebook_dir() -> Path:
+    """The folder of the report notebooks (inside an installed wheel, or ``notebooks/`` of a checkout)."""
+    inside = Path(str(resources.files("pmo_maturity") / "notebooks"))
+    if inside.is_dir():
+        return inside
+    return _PACKAGE_DIR.parent / "notebooks"

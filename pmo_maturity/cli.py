@@ -349,17 +349,132 @@ def template(output: Path, questionnaire: Path | None, rows: int) -> None:
     click.echo(f"template written to {output}")
 
 
+def _report_options(func):
+    @click.option("-q", "--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Questionnaire YAML (default: the bundled PMO integration instrument).")
+    @click.option("--target", "targets", metavar="LEVEL|DIMENSION=LEVEL", multiple=True,
+                  help="Target level for every dimension (e.g. 3) or one dimension (vision=4); default 3.")
+    @click.option("--min-group-size", type=click.IntRange(min=3), default=5, show_default=True,
+                  help="Smallest group shown in any table or chart.")
+    @click.option("--organisation", default="", help="Organisation name for the titles.")
+    @click.option("--headcount", type=click.IntRange(min=1), help="People invited, for the response rate.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _target_parameter(targets: tuple[str, ...]) -> int | dict:
+    target = _parse_targets(targets)
+    if target is None:
+        return 3
+    if set(target) == {"*"}:
+        return target["*"]
+    return target
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", help="Report on this business unit (default: the whole organisation).")
+@click.option("--by", "unit_column", metavar="COLUMN", help="Business unit column (default: detected).")
+@click.option("--portfolio", is_flag=True, help="Render the portfolio view (all units side by side) instead.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (default: outputs/report.html or outputs/<unit>.html).")
+@click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A previous cycle's scores file (from 'score -o') to show the trend.")
+@_report_options
+def report(file: Path, unit: str | None, unit_column: str | None, portfolio: bool, output: Path | None,
+           previous: Path | None, questionnaire: Path | None, targets: tuple[str, ...], min_group_size: int,
+           organisation: str, headcount: int | None) -> None:
+    """Render an HTML report for executives (papermill + nbconvert, no code, opens offline).
+
+    \b
+    Example:
+      pmo-maturity report export.csv --unit Finance -o outputs/finance.html
+      pmo-maturity report export.csv --portfolio -o outputs/portfolio.html
+    """
+    from .batch import slug
+    from .report import render_report
+
+    if portfolio and (unit or previous):
+        raise click.UsageError("--portfolio shows every unit: it takes neither --unit nor --previous")
+    output = output or Path("outputs") / (f"{slug(unit)}.html" if unit else
+                                          "portfolio.html" if portfolio else "report.html")
+    parameters = {"responses": str(file), "questionnaire": str(questionnaire) if questionnaire else None,
+                  "unit_column": unit_column, "target": _target_parameter(targets), "min_group_size": min_group_size,
+                  "headcount": headcount, "organisation": organisation}
+    if not portfolio:
+        parameters["previous"] = str(previous) if previous else None
+    click.echo("rendering the report (executing the notebook)...")
+    html = render_report(output, unit=unit, notebook="portfolio" if portfolio else "assessment", **parameters)
+    click.echo(f"report written to {html}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "unit_column", metavar="COLUMN", help="Business unit column (default: detected).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parallel worker processes.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/batch"),
+              show_default=True, help="Output folder (index.html, manifest.json, units/).")
+@click.option("--resume", is_flag=True, help="Re-run only the units that failed or are missing.")
+@click.option("--notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A customised copy of notebooks/assessment.ipynb to run for each unit.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_report_options
+def batch(file: Path, unit_column: str | None, workers: int, out: Path, resume: bool, notebook: Path | None,
+          no_progress: bool, questionnaire: Path | None, targets: tuple[str, ...], min_group_size: int,
+          organisation: str, headcount: int | None) -> None:
+    """One report per business unit, the portfolio and an index page, in parallel.
+
+    Scores the export once, then runs the assessment notebook for every unit in worker
+    processes. A failing unit does not stop the others; manifest.json records each unit's
+    status, duration, error and the input's SHA-256. Exit code 1 if any unit failed.
+
+    \b
+    Example:
+      pmo-maturity batch export.csv --by "Business unit" --workers 2 --out outputs/batch
+      pmo-maturity batch export.csv --out outputs/batch --resume
+    """
+    from .batch import run_batch
+
+    result = run_batch(file, by=unit_column, out=out, workers=workers, resume=resume, questionnaire=questionnaire,
+                       target=_target_parameter(targets), min_group_size=min_group_size, headcount=headcount,
+                       organisation=organisation, notebook=notebook, progress=not no_progress)
+    _print_batch(result)
+    sys.exit(result.exit_code)
+
+
+def _print_batch(result) -> None:
+    m = result.manifest
+    ok = sum(1 for e in m["units"].values() if e["status"] == "ok")
+    click.echo(f"{ok} of {len(m['units'])} unit reports ready; portfolio: {m['portfolio'].get('status', 'not run')}; "
+               f"{len(m['suppressed'])} units suppressed (too few respondents)")
+    for name in result.failed:
+        entry = m["units"].get(name, m["portfolio"])
+        click.secho(f"failed: {name}: {entry.get('error', '')}", fg="red", err=True)
+    click.echo(f"index: {result.index}")
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"),
               show_default=True, help="Folder for the demo's outputs.")
-def demo(out: Path) -> None:
-    """Run the sample engagement end to end on the bundled sample export.
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parallel worker processes.")
+def demo(out: Path, workers: int) -> None:
+    """Run the sample engagement end to end: data quality, scores, plan and HTML reports.
+
+    Validates and scores the bundled sample export, writes the scores and the action plan,
+    then renders a report per business unit, the portfolio and an index page, and prints
+    the index page's path.
 
     \b
     Example:
       pmo-maturity demo --out outputs/demo
     """
+    from .archetypes import cluster_respondents
+    from .batch import run_batch
     from .questionnaire import load_questionnaire
+    from .recommendations import recommend
     from .responses import load_responses
     from .sample import sample_path
     from .scoring import score
@@ -371,6 +486,13 @@ def demo(out: Path) -> None:
     scores = score(responses)
     print_scores(scores)
     out.mkdir(parents=True, exist_ok=True)
-    written = scores.write(out / "scores.xlsx")
+    scores.write(out / "scores.xlsx")
     scores.write(out / "scores.json")
-    click.echo(f"\nscores written to {written.resolve()}")
+    plan = recommend(scores, archetypes=cluster_respondents(scores))
+    plan.write(out / "action_plan.xlsx")
+    click.echo(f"\nscores and plan written to {out.resolve()}")
+    click.echo("\nRendering the reports (one notebook per business unit, in parallel)...")
+    result = run_batch(source, out=out / "reports", workers=workers, organisation="Example Organisation")
+    _print_batch(result)
+    click.echo(str(result.index))
+    sys.exit(result.exit_code)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pmo_maturity.cli import main
 from pmo_maturity.sample import sample_path
 
-COMMANDS = ["validate", "score", "sample", "template", "demo"]
+COMMANDS = ["validate", "score", "sample", "template", "demo", "report", "batch"]
 
 
 @pytest.fixture

@@ -1,0 +1,263 @@
+"""Batch runs: one export in, one report per business unit out, in parallel, surviving a bad unit.
+
+:func:`run_batch` reads and scores the export once, saves the analysis, then runs the assessment
+notebook for every reportable unit (and the portfolio notebook once) in worker processes. It takes
+any ``concurrent.futures.Executor``: a local process pool by default, or a Dask cluster's
+``Client.get_executor()`` with ``out`` on shared storage; a unit's run only reads the files named
+in its task (absolute paths), never the parent's memory or current directory.
+
+Every output is written atomically (a half-written report never looks finished). ``manifest.json``
+records each unit's status, duration, error and the input's SHA-256, and is rewritten after each
+unit, so that ``resume=True`` re-runs only the units that failed or are missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._version import kit_version
+from .export import atomic_write_bytes, write_json
+from .narrative import render
+from .report import analyse, render_report, save_analysis
+from .scoring import ScoringRules
+
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+PORTFOLIO = "__portfolio__"
+
+
+@dataclass(frozen=True)
+class UnitTask:
+    """Everything a worker needs to render one report (picklable, absolute paths only)."""
+
+    name: str  # the unit, or PORTFOLIO
+    notebook: str  # "assessment", "portfolio" or the path of a custom notebook
+    html: str
+    parameters: dict
+
+
+@dataclass
+class BatchResult:
+    """The outcome of a batch run."""
+
+    out: Path
+    index: Path
+    manifest: dict
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def slug(name: str) -> str:
+    """A file name for a unit: readable, safe and unique (unit names are untrusted text)."""
+    readable = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "unit"
+    return f"{readable}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+
+
+def run_unit(task: UnitTask) -> dict:
+    """Render one report; never raises (a failure is returned as a status with its error)."""
+    started = time.perf_counter()
+    html = Path(task.html)
+    error_notebook = html.with_name(html.stem + ".error.ipynb")
+    try:
+        from .report import ASSESSMENT_PARAMETERS, execute_notebook, export_html, validate_parameters
+
+        if task.notebook in ("assessment", "portfolio"):
+            render_report(html, notebook=task.notebook, **task.parameters)
+        else:  # a consultant's own notebook: same parameters, same export
+            validate_parameters(task.parameters, ASSESSMENT_PARAMETERS, Path(task.notebook).name)
+            executed = execute_notebook(task.notebook, html.with_suffix(".ipynb"), dict(task.parameters))
+            export_html(executed, html, title=html.stem)
+        error_notebook.unlink(missing_ok=True)
+        status, error = "ok", ""
+    except Exception as err:  # report the failure, keep the other units going
+        status, error = "failed", _error_text(err)
+    return {"unit": task.name, "status": status, "seconds": round(time.perf_counter() - started, 2),
+            "error": error, "html": html.name if status == "ok" else "",
+            "error_notebook": error_notebook.name if status == "failed" and error_notebook.exists() else ""}
+
+
+def _error_text(err: Exception) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if hasattr(err, "ename"):  # papermill: the notebook's own exception
+        return f"{err.ename}: {err.evalue}".strip()
+    return (lines[-1] if lines else "") or "".join(traceback.format_exception_only(type(err), err)).strip()
+
+
+def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "outputs/batch", workers: int = 2,
+              executor: Executor | None = None, resume: bool = False, questionnaire: str | Path | None = None,
+              target: int | dict = 3, min_group_size: int = 5, headcount: int | dict | None = None,
+              organisation: str = "", seed: int = ScoringRules.seed, notebook: str | Path | None = None,
+              portfolio: bool = True, progress: bool = True) -> BatchResult:
+    """Score an export once, then render one report per unit, the portfolio and an index page.
+
+    Parameters
+    ----------
+    source : path
+        The survey export.
+    by : str, optional
+        The business unit column (default: detected).
+    out : path
+        Output folder (``index.html``, ``manifest.json``, ``units/``, ``portfolio.html``).
+    workers : int
+        Worker processes of the default local pool.
+    executor : Executor, optional
+        Any ``concurrent.futures.Executor`` (for example ``dask.distributed.Client.get_executor()``).
+    resume : bool
+        Re-run only the units that failed or whose report is missing (same input file).
+    notebook : path, optional
+        A customised copy of the assessment notebook (same parameters).
+
+    Returns
+    -------
+    BatchResult
+        ``exit_code`` is 1 when any unit failed.
+    """
+    out = Path(out).resolve()
+    units_dir = out / "units"
+    units_dir.mkdir(parents=True, exist_ok=True)
+    source = Path(source).resolve()
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    input_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    # 1. Score once; every unit reads this analysis.
+    analysis = analyse(source, questionnaire, unit_column=by, min_group_size=min_group_size, seed=seed,
+                       organisation=organisation)
+    scores = analysis.scores
+    if not scores.responses.has_units:
+        from .errors import ReportError
+
+        raise ReportError(f"{source}: no business unit column found; pass the column with --by")
+    analysis_path = out / "work" / "analysis.pkl"
+    analysis_sha = save_analysis(analysis, analysis_path)
+
+    # 2. Decide what to run.
+    previous = _read_manifest(out) if resume else {}
+    reuse_ok = previous.get("input_sha256") == input_sha
+    common = {"responses": str(source), "questionnaire": str(Path(questionnaire).resolve()) if questionnaire else None,
+              "unit_column": by, "target": target, "min_group_size": min_group_size, "headcount": headcount,
+              "scores_file": str(analysis_path), "scores_sha256": analysis_sha, "organisation": organisation,
+              "seed": seed}
+    tasks, entries = [], {}
+    for unit in scores.reportable_units:
+        html = units_dir / f"{slug(unit)}.html"
+        old = previous.get("units", {}).get(unit, {})
+        if reuse_ok and old.get("status") == "ok" and html.exists():
+            entries[unit] = {**old, "reused": True}
+            continue
+        tasks.append(UnitTask(unit, str(notebook) if notebook else "assessment", str(html),
+                              {**common, "unit": unit}))
+    if portfolio:
+        html = out / "portfolio.html"
+        old = previous.get("portfolio", {})
+        if reuse_ok and old.get("status") == "ok" and html.exists():
+            entries[PORTFOLIO] = {**old, "reused": True}
+        else:
+            tasks.append(UnitTask(PORTFOLIO, "portfolio", str(html), dict(common)))
+
+    # 3. Run in parallel, recording each result as it arrives.
+    manifest = {
+        "kit_version": kit_version(), "input": str(source), "input_sha256": input_sha,
+        "questionnaire": f"{scores.questionnaire.id} v{scores.questionnaire.version}",
+        "started": started.isoformat(), "workers": workers, "analysis": {"file": str(analysis_path.relative_to(out)),
+                                                                          "sha256": analysis_sha},
+        "units": {}, "suppressed": scores.suppressed_units, "portfolio": {},
+    }
+    for name, entry in entries.items():
+        _record(manifest, name, entry)
+    own_pool = executor is None
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
+    try:
+        futures = {pool.submit(run_unit, task): task for task in tasks}
+        bar = _progress(len(futures), progress)
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as err:  # the worker itself died (killed, out of memory, ...)
+                result = {"unit": task.name, "status": "failed", "seconds": None, "error": _error_text(err),
+                          "html": "", "error_notebook": ""}
+            result["input_sha256"] = input_sha
+            if task.name != PORTFOLIO:
+                result["html"] = f"units/{result['html']}" if result["html"] else ""
+                result["error_notebook"] = f"units/{result['error_notebook']}" if result["error_notebook"] else ""
+            _record(manifest, task.name, result)
+            write_json(manifest, out / MANIFEST)
+            bar.update(1)
+            if result["status"] != "ok":
+                bar.write(f"{task.name if task.name != PORTFOLIO else 'portfolio'}: failed: {result['error']}")
+        bar.close()
+    finally:
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # 4. The index page and the final manifest.
+    failed = sorted(u for u, e in manifest["units"].items() if e["status"] != "ok")
+    if manifest["portfolio"] and manifest["portfolio"].get("status") != "ok":
+        failed.append("portfolio")
+    manifest.update(finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                    failed=failed, exit_code=1 if failed else 0)
+    index = out / INDEX
+    atomic_write_bytes(index, _index_html(analysis, manifest).encode("utf-8"))
+    write_json(manifest, out / MANIFEST)
+    return BatchResult(out=out, index=index, manifest=manifest, failed=failed)
+
+
+def _record(manifest: dict, name: str, entry: dict) -> None:
+    entry = {k: v for k, v in entry.items() if k != "unit"}
+    if name == PORTFOLIO:
+        manifest["portfolio"] = entry
+    else:
+        manifest["units"][name] = entry
+
+
+def _read_manifest(out: Path) -> dict:
+    path = out / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _spawn():
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")  # clean workers: no copy of the parent's memory or threads
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="reports", unit="report", disable=not enabled or total == 0)
+
+
+def _index_html(analysis, manifest: dict) -> str:
+    scores = analysis.scores
+    overall = scores.overall.set_index("group")
+    rows = []
+    for unit, entry in sorted(manifest["units"].items()):
+        o = overall.loc[unit]
+        rows.append({"unit": unit, "status": entry["status"], "html": entry.get("html", ""),
+                     "error_notebook": entry.get("error_notebook", ""), "error": entry.get("error", ""),
+                     "n": int(o["n"]), "score": o["score"], "index": o["index"],
+                     "level": o["continuous_level_name"], "staged": o["staged_level_name"]})
+    rows.sort(key=lambda r: -r["score"])
+    q = scores.questionnaire
+    return render("index.html.j2", title=f"{q.title}: {analysis.organisation or 'Organisation'}", rows=rows,
+                  overall=scores.overall_for().to_dict(), manifest=manifest, suppressed=manifest["suppressed"],
+                  questionnaire=f"{q.id} version {q.version}", min_group_size=scores.rules.min_group_size,
+                  date=manifest["started"][:10], portfolio=manifest.get("portfolio", {}))
+

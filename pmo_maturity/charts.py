@@ -1,0 +1,317 @@
+"""Charts for the reports: one consistent palette, fixed scale limits, a takeaway on each.
+
+Every function returns a :class:`Chart`: a PNG (rendered once, embedded as a data URI so reports
+open offline) with a one-line takeaway computed from the data, which is shown as the caption and
+used as the image's alt text. Suppressed groups never reach a chart: the functions only draw the
+reportable rows of the tables they are given.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: reports are rendered headless  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from markupsafe import Markup, escape  # noqa: E402
+
+from .questionnaire import Questionnaire  # noqa: E402
+
+# One palette for every report, so that units are comparable across reports.
+LEVEL_COLOURS = ["#d7301f", "#fc8d59", "#fdcc8a", "#b3cde3", "#6497b1"]  # Ad hoc .. Optimising
+SERIES = {"unit": "#1b4f72", "organisation": "#7f8c8d", "target": "#27ae60", "highlight": "#c0392b"}
+ANSWER_COLOURS = {"negative": "#d7301f", "neutral": "#bdbdbd", "positive": "#2c7fb8"}
+HORIZON_COLOURS = {30: "#1b4f72", 60: "#5dade2", 90: "#aed6f1"}
+DPI = 96
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart and its one-line takeaway."""
+
+    png: bytes
+    takeaway: str
+    title: str
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    def html(self) -> Markup:
+        return Markup('<figure class="pmo-chart"><figcaption class="pmo-takeaway">{}</figcaption>'
+                      '<img src="{}" alt="{}"></figure>').format(self.takeaway, self.data_uri(),
+                                                                 f"{self.title}. {self.takeaway}")
+
+    def _repr_html_(self) -> str:
+        return str(self.html())
+
+    def __repr__(self) -> str:
+        return f"{self.title}: {self.takeaway}"
+
+
+def _render(fig, title: str, takeaway: str) -> Chart:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    plt.close(fig)
+    return Chart(buffer.getvalue(), takeaway, title)
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=9)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _bands(ax, q: Questionnaire, horizontal: bool = True) -> None:
+    bounds = q.level_bounds
+    for i, level in enumerate(q.levels):
+        colour = LEVEL_COLOURS[min(i, len(LEVEL_COLOURS) - 1)]
+        if horizontal:
+            ax.axvspan(bounds[i], bounds[i + 1], color=colour, alpha=0.18, lw=0)
+            ax.text((bounds[i] + bounds[i + 1]) / 2, 1.0, level.name, transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=8, color="#555555")
+
+
+def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | None, target: pd.Series,
+          scope_name: str) -> Chart:
+    """The scope's profile against the organisation and the target, on the full scale."""
+    dims = q.dimension_ids
+    values = scope.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
+    angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False)
+    fig, ax = plt.subplots(figsize=(6.2, 5.2), subplot_kw={"projection": "polar"}, layout="constrained")
+
+    def draw(series, colour, label, style="-", fill=False):
+        closed = np.append(series, series[0])
+        ax.plot(np.append(angles, angles[0]), closed, style, color=colour, lw=2, label=label)
+        if fill:
+            ax.fill(np.append(angles, angles[0]), closed, color=colour, alpha=0.12)
+
+    draw(target.loc[dims].to_numpy(dtype=float), SERIES["target"], "Target", "--")
+    if organisation is not None:
+        draw(organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float), SERIES["organisation"],
+             "Organisation")
+    draw(values, SERIES["unit"], scope_name, fill=True)
+    ax.set_xticks(angles)
+    ax.set_xticklabels([_wrap(q.dimension(d).short, 14) for d in dims], fontsize=8)
+    ax.set_ylim(q.scale.min, q.scale.max)
+    ax.set_yticks(q.level_bounds[1:-1])
+    ax.set_yticklabels([f"{b:.1f}" for b in q.level_bounds[1:-1]], fontsize=7, color="#777777")
+    ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12), fontsize=8, frameon=False)
+    below = [q.dimension(d).short for d, v in zip(dims, values) if v < target[d] - 1e-9]
+    if below:
+        takeaway = f"{len(below)} of {len(dims)} dimensions are below target: {', '.join(below)}."
+    else:
+        takeaway = "Every dimension has reached its target."
+    if organisation is not None:
+        org = organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
+        diff = values - org
+        j = int(np.nanargmax(np.abs(diff)))
+        takeaway += (f" Furthest from the organisation: {q.dimension(dims[j]).short} "
+                     f"({diff[j]:+.2f}).")
+    return _render(fig, "Profile against target", takeaway)
+
+
+def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -> Chart:
+    """Each dimension's score with its 95% interval, over the level bands."""
+    table = scope.set_index("dimension").loc[q.dimension_ids].iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    _bands(ax, q)
+    y = np.arange(len(table))
+    means = table["mean"].to_numpy(dtype=float)
+    err = np.vstack([means - table["ci_low"].to_numpy(dtype=float), table["ci_high"].to_numpy(dtype=float) - means])
+    ax.errorbar(means, y, xerr=np.nan_to_num(err), fmt="o", color=SERIES["unit"], ecolor=SERIES["unit"], capsize=3,
+                ms=7)
+    ax.scatter(target.loc[table.index].to_numpy(dtype=float), y, marker="|", s=250, color=SERIES["target"],
+               label="Target", zorder=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels([_wrap(q.dimension(d).name, 32) for d in table.index], fontsize=8)
+    ax.set_xlim(q.scale.min, q.scale.max)
+    ax.set_xlabel(f"Score ({q.scale.min}-{q.scale.max}) with 95% interval")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _style(ax)
+    low = table["mean"].idxmin()
+    high = table["mean"].idxmax()
+    takeaway = (f"Scores run from {table.loc[low, 'mean']:.2f} ({q.dimension(low).short}, "
+                f"{table.loc[low, 'level_name']}) to {table.loc[high, 'mean']:.2f} ({q.dimension(high).short}, "
+                f"{table.loc[high, 'level_name']}).")
+    return _render(fig, "Dimension scores", takeaway)
+
+
+def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
+    """Diverging stacked bars: share of disagreeing, neutral and agreeing answers per item.
+
+    ``answers`` holds raw answers (not reversed) of the scope's respondents, one column per item.
+    Reverse-keyed statements are marked (R): agreeing with them is the unfavourable answer.
+    """
+    scale = q.scale
+    middle = (scale.min + scale.max) / 2
+    rows = []
+    for d in q.dimensions:
+        for item in d.items:
+            values = answers[item.id].dropna()
+            n = len(values)
+            if n == 0:
+                continue
+            neg = (values < middle).mean() * 100
+            pos = (values > middle).mean() * 100
+            neutral = 100 - neg - pos
+            rows.append((f"{item.id}{' (R)' if item.reverse else ''}", neg, neutral, pos, d.short))
+    frame = pd.DataFrame(rows, columns=["item", "negative", "neutral", "positive", "dimension"]).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, max(4.0, 0.17 * len(frame) + 1)), layout="constrained")
+    y = np.arange(len(frame))
+    ax.barh(y, -frame["negative"] - frame["neutral"] / 2, color=ANSWER_COLOURS["negative"], height=0.75,
+            label="Disagree")
+    ax.barh(y, frame["neutral"], left=-frame["neutral"] / 2, color=ANSWER_COLOURS["neutral"], height=0.75,
+            label="Neutral")
+    ax.barh(y, frame["positive"], left=frame["neutral"] / 2, color=ANSWER_COLOURS["positive"], height=0.75,
+            label="Agree")
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(frame["item"], fontsize=7)
+    ax.set_xlim(-100, 100)
+    ax.set_xticks([-100, -50, 0, 50, 100])
+    ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"], fontsize=8)
+    ax.legend(loc="lower right", fontsize=8, ncols=3, frameon=False, bbox_to_anchor=(1, 1.0))
+    _style(ax)
+    favourable = frame.assign(fav=np.where(frame["item"].str.endswith("(R)"), frame["negative"], frame["positive"]))
+    worst = favourable.sort_values("fav").iloc[0]
+    text = next(i.text for i in q.items if i.id == worst["item"].split(" ")[0])
+    takeaway = (f"Least favourable statement: {worst['item'].split(' ')[0]} \u201c{text}\u201d "
+                f"({worst['fav']:.0f}% favourable answers).")
+    return _render(fig, "Answers per statement", takeaway)
+
+
+def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> Chart:
+    """Each reportable role's mean per dimension (a dot per role, a line for the spread)."""
+    shown = roles[~roles["suppressed"].astype(bool)].dropna(subset=["mean"])
+    dims = q.dimension_ids
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    _bands(ax, q)
+    palette = plt.get_cmap("tab10")
+    role_names = sorted(shown["role"].unique())
+    for i, dim in enumerate(dims[::-1]):
+        block = shown[shown["dimension"] == dim]
+        if len(block) > 1:
+            ax.plot([block["mean"].min(), block["mean"].max()], [i, i], color="#999999", lw=1, zorder=1)
+    for k, role in enumerate(role_names):
+        block = shown[shown["role"] == role].set_index("dimension")
+        ys = [i for i, d in enumerate(dims[::-1]) if d in block.index]
+        xs = [block.loc[d, "mean"] for d in dims[::-1] if d in block.index]
+        ax.scatter(xs, ys, color=palette(k % 10), label=_wrap(role, 24), s=36, zorder=2)
+    ax.set_yticks(range(len(dims)))
+    ax.set_yticklabels([_wrap(q.dimension(d).name, 32) for d in dims[::-1]], fontsize=8)
+    ax.set_xlim(q.scale.min, q.scale.max)
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    _style(ax)
+    spread = shown.groupby("dimension")["mean"].agg(lambda s: s.max() - s.min()) if len(shown) else pd.Series()
+    if len(spread) and spread.max() >= threshold:
+        dim = spread.idxmax()
+        block = shown[shown["dimension"] == dim].sort_values("mean")
+        takeaway = (f"Widest gap on {q.dimension(dim).short}: {block.iloc[-1]['role']} {block.iloc[-1]['mean']:.2f} "
+                    f"against {block.iloc[0]['role']} {block.iloc[0]['mean']:.2f} ({spread.max():.2f} points; "
+                    f"flagged from {threshold:.2f}).")
+    elif len(spread):
+        takeaway = f"Roles see every dimension within {spread.max():.2f} points of each other (gaps flagged from {threshold:.2f})."
+    else:
+        takeaway = "Too few respondents per role to compare roles."
+    return _render(fig, "Perception gaps by role", takeaway)
+
+
+def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndarray | None = None,
+                       labels: np.ndarray | None = None) -> Chart:
+    """Archetype profiles (difference to the organisation) and a 2-D projection of respondents."""
+    shown = profiles[~profiles["suppressed"].astype(bool)]
+    dims = q.dimension_ids
+    with_projection = points is not None and len(points) > 0
+    fig, axes = plt.subplots(1, 2 if with_projection else 1, figsize=(10 if with_projection else 7, 4.2),
+                             layout="constrained", squeeze=False)
+    ax = axes[0][0]
+    palette = plt.get_cmap("Set2")
+    x = np.arange(len(dims))
+    width = 0.8 / max(len(shown), 1)
+    for k, row in enumerate(shown.itertuples()):
+        z = [getattr(row, f"z_{d}") for d in dims]
+        ax.bar(x + k * width - 0.4 + width / 2, z, width=width, color=palette(k % 8),
+               label=f"{_wrap(row.archetype, 30)} ({row.share:.0%})")
+    ax.axhline(0, color="#333333", lw=0.8)
+    ax.set_xticks(x)
+    ax.set_xticklabels([_wrap(q.dimension(d).short, 12) for d in dims], fontsize=7)
+    ax.set_ylabel("Difference to the organisation (SD)", fontsize=8)
+    ax.set_ylim(-2, 2)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.18), ncols=1)
+    _style(ax)
+    if with_projection:
+        ax2 = axes[0][1]
+        names = list(shown["archetype"])
+        for k, name in enumerate(names):
+            mask = labels == name
+            ax2.scatter(points[mask, 0], points[mask, 1], s=8, alpha=0.6, color=palette(k % 8), label=name)
+        ax2.set_xlabel("First principal component", fontsize=8)
+        ax2.set_ylabel("Second principal component", fontsize=8)
+        ax2.set_xticks([])
+        ax2.set_yticks([])
+        _style(ax2)
+    largest = shown.iloc[0] if len(shown) else None
+    takeaway = (f"The largest archetype, '{largest['archetype']}' ({largest['share']:.0%} of respondents), has "
+                f"{largest['pattern']}." if largest is not None else "No archetype is large enough to show.")
+    return _render(fig, "Archetypes", takeaway)
+
+
+def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.DataFrame) -> Chart:
+    """Units x dimensions: each cell is the unit's difference to the organisation, annotated."""
+    import seaborn as sns
+
+    shown = units[~units["suppressed"].astype(bool)]
+    table = shown.pivot(index="unit", columns="dimension", values="mean")[q.dimension_ids]
+    org = organisation.set_index("dimension")["mean"]
+    diff = table - org
+    order = table.mean(axis=1).sort_values(ascending=False).index
+    diff = diff.loc[order]
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(diff) + 1.8), layout="constrained")
+    limit = q.scale.range / 4
+    sns.heatmap(diff, ax=ax, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=table.loc[order], fmt=".2f",
+                annot_kws={"fontsize": 7}, cbar_kws={"label": "Difference to the organisation"}, linewidths=0.5)
+    ax.set_xticklabels([_wrap(q.dimension(d).short, 12) for d in q.dimension_ids], rotation=0, fontsize=7)
+    ax.set_yticklabels([_wrap(u, 24) for u in diff.index], fontsize=8, rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    cell = diff.stack()
+    worst = cell.idxmin()
+    best = cell.idxmax()
+    takeaway = (f"Largest shortfall: {worst[0]} on {q.dimension(worst[1]).short} ({cell.min():+.2f} against the "
+                f"organisation); largest lead: {best[0]} on {q.dimension(best[1]).short} ({cell.max():+.2f}).")
+    return _render(fig, "Units against the organisation", takeaway)
+
+
+def roadmap(plan_actions: pd.DataFrame) -> Chart:
+    """The 30/60/90-day plan as a timeline, one bar per action."""
+    actions = plan_actions.sort_values(["horizon", "rank"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.36 * len(actions) + 1.2)), layout="constrained")
+    for i, a in enumerate(actions.itertuples()):
+        start = {30: 0, 60: 30, 90: 60}[int(a.horizon)]
+        ax.barh(i, int(a.horizon) - start, left=start, color=HORIZON_COLOURS[int(a.horizon)], height=0.6)
+        ax.text(start + 1, i, _wrap(f"{a.rank}. {a.title}", 70).split("\n")[0], va="center", fontsize=7,
+                color="white" if int(a.horizon) == 30 else "#1b2631")
+    ax.set_yticks([])
+    ax.set_xlim(0, 90)
+    ax.set_xticks([0, 30, 60, 90])
+    ax.set_xticklabels(["start", "30 days", "60 days", "90 days"], fontsize=8)
+    ax.invert_yaxis()
+    _style(ax)
+    counts = actions["horizon"].value_counts().reindex([30, 60, 90], fill_value=0)
+    takeaway = (f"{counts[30]} actions start at once and finish within 30 days, {counts[60]} within 60 and "
+                f"{counts[90]} within 90." if len(actions) else "No action is needed to reach the target.")
+    return _render(fig, "30/60/90-day roadmap", takeaway)
+
+
+def caption(text: str) -> Markup:
+    return Markup('<p class="pmo-takeaway">{}</p>').format(escape(text))

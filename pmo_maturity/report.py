@@ -1,0 +1,566 @@
+"""Reports: the parameterised notebooks' helpers, and HTML rendering for executives.
+
+The notebooks in ``notebooks/`` are thin: a ``parameters`` cell of literals, then one call per cell
+to this module. :func:`prepare` builds a :class:`Report` (scores, archetypes, findings, plan,
+narrative) for the organisation or one business unit; its methods return displayable sections and
+charts. :func:`render_report` executes a notebook with papermill and exports it with nbconvert to a
+self-contained HTML file without code or prompts.
+
+The analysis is computed once per batch (:func:`analyse`, saved with :func:`save_analysis`) and
+each unit's notebook loads it (``scores_file``), so a unit report only does its own part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+from . import charts
+from ._resources import notebook_dir, template_dir
+from ._version import kit_version
+from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
+from .errors import ConfigurationError, ReportError
+from .findings import Findings, find_findings
+from .narrative import Narrative, render, write_narrative
+from .questionnaire import load_questionnaire
+from .recommendations import Plan, recommend, resolve_target
+from .responses import load_responses
+from .sample import sample_path
+from .scoring import ORGANISATION, Scores, ScoringRules, score
+from .trend import compare_cycles
+
+ANALYSIS_MAGIC = b"pmo-maturity analysis v1\n"
+
+# The parameters of the notebooks: name -> accepted types (checked before every run).
+ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
+    "responses": (str, type(None)), "questionnaire": (str, type(None)), "unit": (str, type(None)),
+    "unit_column": (str, type(None)), "target": (int, dict), "min_group_size": (int,),
+    "headcount": (int, dict, type(None)), "previous": (str, type(None)), "scores_file": (str, type(None)),
+    "scores_sha256": (str, type(None)), "organisation": (str,), "seed": (int,),
+}
+PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
+    k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous")
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The organisation-wide analysis, computed once
+
+
+@dataclass
+class Analysis:
+    """Everything computed once for an organisation: scores, archetypes and unit groups."""
+
+    scores: Scores
+    archetypes: Archetypes
+    unit_groups: UnitGroups
+    organisation: str = ""
+    created: str = ""
+
+
+def analyse(responses: str | Path | None = None, questionnaire: str | Path | None = None, *,
+            unit_column: str | None = None, min_group_size: int = 5, seed: int = ScoringRules.seed,
+            organisation: str = "") -> Analysis:
+    """Load, score and cluster a response file (default: the bundled sample)."""
+    q = load_questionnaire(questionnaire)
+    loaded = load_responses(responses if responses is not None else sample_path(), q,
+                            unit_column=unit_column if unit_column else None)
+    rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
+    scores = score(loaded, rules=rules)
+    return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
+                    organisation=organisation, created=dt.date.today().isoformat())
+
+
+def save_analysis(analysis: Analysis, path: str | Path) -> str:
+    """Save an analysis for the unit notebooks (atomically); returns its SHA-256.
+
+    The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
+    and the notebooks check it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+    os.replace(tmp, path)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def load_analysis(path: str | Path, sha256: str | None = None) -> Analysis:
+    """Load an analysis written by :func:`save_analysis` (refusing anything else)."""
+    path = Path(path)
+    try:
+        payload = path.read_bytes()
+    except OSError as err:
+        raise ReportError(f"{path}: cannot read the analysis file ({err})") from err
+    if not payload.startswith(ANALYSIS_MAGIC):
+        raise ReportError(f"{path}: not an analysis file written by pmo-maturity")
+    if sha256 and hashlib.sha256(payload).hexdigest() != sha256:
+        raise ReportError(f"{path}: the analysis file changed after the batch wrote it")
+    return pickle.loads(payload[len(ANALYSIS_MAGIC):])  # noqa: S301 - our own file, checked above
+
+
+# ---------------------------------------------------------------------------------------------
+# A report for the organisation or one unit
+
+
+class Html:
+    """A rendered section: shown as HTML in notebooks, with a short plain-text form."""
+
+    def __init__(self, html: str, text: str = ""):
+        self.html = Markup(html)
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return str(self.html)
+
+    def __repr__(self) -> str:
+        return self.text or "(section)"
+
+
+@dataclass
+class Report:
+    """A report's content for one scope (the organisation or a unit)."""
+
+    analysis: Analysis
+    unit: str | None
+    findings: Findings
+    plan: Plan
+    narrative: Narrative
+    target: dict
+    trend: pd.DataFrame | None = None
+    date: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def scores(self) -> Scores:
+        return self.analysis.scores
+
+    @property
+    def scope(self) -> str:
+        return self.unit or ORGANISATION
+
+    @property
+    def title(self) -> str:
+        q = self.scores.questionnaire
+        who = self.analysis.organisation or "Organisation"
+        return f"{q.title}: {who}" + (f", {self.unit}" if self.unit else "")
+
+    def _scope_table(self) -> pd.DataFrame:
+        return self.scores.dimensions_for(self.unit)
+
+    def _target_scores(self) -> pd.Series:
+        q = self.scores.questionnaire
+        return pd.Series({d: q.level_floor(level) for d, level in self.target.items()})
+
+    # --- sections -----------------------------------------------------------------------------
+
+    def header(self) -> Html:
+        q = self.scores.questionnaire
+        overall = self.scores.overall_for(self.scope)
+        subtitle = (f"{self.unit + ' - ' if self.unit else ''}{int(overall['n'])} respondents - {self.date} - "
+                    f"questionnaire {q.id} version {q.version}")
+        html = Markup('<style>{}</style><header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
+                      "</header>").format(Markup(STYLE), self.title, subtitle)
+        return Html(html, f"{self.title} ({subtitle})")
+
+    def summary(self) -> Html:
+        return _section("Executive summary", self.narrative.summary_html, self.narrative.summary_text)
+
+    def scorecard(self) -> Scorecard:
+        return Scorecard(self.scores.scorecard(self.unit))
+
+    def dimensions(self) -> Html:
+        return _section("Dimension by dimension", self.narrative.dimensions_html)
+
+    def plan_section(self) -> Html:
+        return _section("Action plan", self.narrative.plan_html)
+
+    def comments(self) -> Html:
+        return _section("In their own words", self.narrative.comments_html)
+
+    def trend_section(self) -> Html:
+        if self.narrative.trend_html is None:
+            return Html("", "(no previous cycle given)")
+        return _section("Since the last assessment", self.narrative.trend_html)
+
+    def method(self) -> Html:
+        return _section("Method and data quality", self.narrative.method_html)
+
+    # --- charts -------------------------------------------------------------------------------
+
+    def profile_chart(self) -> charts.Chart:
+        org = self.scores.organisation if self.unit else None
+        return charts.radar(self.scores.questionnaire, self._scope_table(), org, self._target_scores(),
+                            self.unit or "Organisation")
+
+    def scores_chart(self) -> charts.Chart:
+        return charts.dimension_scores(self.scores.questionnaire, self._scope_table(), self._target_scores())
+
+    def answers_chart(self) -> charts.Chart:
+        responses = self.scores.responses
+        data = responses.data if self.unit is None else responses.data[responses.data["unit"] == self.unit]
+        return charts.item_answers(self.scores.questionnaire, data)
+
+    def gaps_chart(self) -> charts.Chart:
+        q = self.scores.questionnaire
+        if self.unit is None:
+            roles = self.scores.roles
+        else:
+            cells = self.scores.role_cells
+            roles = cells[cells["unit"] == self.unit]
+        return charts.perception_gaps(q, roles, self.scores.rules.gap_points(q))
+
+    def archetypes_chart(self) -> charts.Chart | Html:
+        archetypes = self.analysis.archetypes
+        if not archetypes.found:
+            return _section("Archetypes", Markup("<p>No clear segments of respondents: {}.</p>").format(
+                archetypes.reason), f"No clear segments: {archetypes.reason}")
+        points, labels = _projection(self.scores, archetypes, self.unit)
+        profiles = archetypes.profiles
+        if self.unit is not None:  # only the archetypes the unit's composition may show
+            shown = archetypes.composition_units.get(self.unit, pd.Series(dtype=float)).dropna().index
+            profiles = profiles.assign(suppressed=profiles["suppressed"] | ~profiles["archetype"].isin(shown))
+        return charts.archetype_profiles(self.scores.questionnaire, profiles, points, labels)
+
+    def roadmap_chart(self) -> charts.Chart:
+        return charts.roadmap(self.plan.actions)
+
+
+class Scorecard:
+    """The scorecard table: deterministic text (checked by nbval) and an HTML table."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+
+    def __repr__(self) -> str:
+        return self.table.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        title = self.table.attrs.get("title", "Scorecard")
+        return str(Markup('<section class="pmo-section"><h2>Scorecard</h2>{}</section>').format(
+            Markup(self.table.to_html(index=False, classes="pmo-table", border=0, escape=True,
+                                      na_rep="", justify="left")).replace(
+                "<table", Markup('<table aria-label="{}"').format(title), 1)))
+
+
+def _section(title: str, body: Markup, text: str = "") -> Html:
+    return Html(Markup('<section class="pmo-section"><h2>{}</h2>{}</section>').format(title, body), text or title)
+
+
+def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """First two principal components of the standardised profiles of clustered respondents
+    (of the unit when given), for reportable archetypes only."""
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    dims = scores.questionnaire.dimension_ids
+    resp = scores.respondents.set_index("respondent_id").loc[archetypes.labels.index]
+    x = StandardScaler().fit_transform(resp[dims].to_numpy(dtype=float))
+    points = PCA(n_components=2, random_state=scores.rules.seed).fit_transform(x)
+    labels = archetypes.labels.to_numpy()
+    keep = np.isin(labels, archetypes.reportable["archetype"].to_numpy())
+    if unit is not None:
+        keep &= (resp["unit"] == unit).to_numpy()
+    if len(points) > 5000:  # a readable scatter: a seeded sample
+        chosen = np.zeros(len(points), dtype=bool)
+        chosen[np.random.default_rng(scores.rules.seed).choice(len(points), 5000, replace=False)] = True
+        keep &= chosen
+    return points[keep], labels[keep]
+
+
+def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,
+            unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
+            headcount: int | dict | None = None, previous: str | None = None, scores_file: str | None = None,
+            scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
+            analysis: Analysis | None = None) -> Report:
+    """Build a report for the organisation or one unit (the notebooks' first call).
+
+    With ``scores_file`` (written by the batch runner) the organisation-wide analysis is loaded,
+    not recomputed. A unit must be reportable: a suppressed unit has no report.
+    """
+    if analysis is None:
+        if scores_file:
+            analysis = load_analysis(scores_file, scores_sha256)
+        else:
+            analysis = analyse(responses, questionnaire, unit_column=unit_column, min_group_size=min_group_size,
+                               seed=seed, organisation=organisation)
+    if organisation:
+        analysis.organisation = organisation
+    scores = analysis.scores
+    if unit is not None and unit not in scores.reportable_units:
+        hidden = scores.suppressed_units
+        why = ("it has too few respondents to be reported on its own" if unit in hidden
+               else f"there is no such unit; units are {scores.unit_names}")
+        raise ReportError(f"no report for unit {unit!r}: {why}")
+    q = scores.questionnaire
+    targets = resolve_target(target, q, unit)
+    findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
+    plan = recommend(scores, unit=unit, target=target, findings=findings)
+    trend = compare_cycles(scores, previous, unit=unit) if previous else None
+    narrative = write_narrative(scores, unit=unit, findings=findings, plan=plan, archetypes=analysis.archetypes,
+                                headcount=headcount, trend=trend)
+    return Report(analysis=analysis, unit=unit, findings=findings, plan=plan, narrative=narrative, target=targets,
+                  trend=trend)
+
+
+# ---------------------------------------------------------------------------------------------
+# The portfolio view
+
+
+@dataclass
+class Portfolio:
+    """All units side by side."""
+
+    analysis: Analysis
+    target: dict
+    date: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def scores(self) -> Scores:
+        return self.analysis.scores
+
+    def header(self) -> Html:
+        q = self.scores.questionnaire
+        who = self.analysis.organisation or "Organisation"
+        n_units = len(self.scores.reportable_units)
+        subtitle = f"{n_units} business units - {self.date} - questionnaire {q.id} version {q.version}"
+        html = Markup('<style>{}</style><header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
+                      "</header>").format(Markup(STYLE), f"{q.title}: {who}, portfolio", subtitle)
+        return Html(html, subtitle)
+
+    def summary(self) -> Html:
+        return _section("Portfolio summary", Markup(render("portfolio.html.j2", **self._context())))
+
+    def _context(self) -> dict:
+        groups = self.analysis.unit_groups
+        table = groups.table
+        q = self.scores.questionnaire
+        overall = self.scores.overall_for()
+        rows = table.to_dict("records")
+        spread = (table["score"].max() - table["score"].min()) if len(table) else float("nan")
+        return {"overall": overall.to_dict(), "rows": rows, "groups": groups, "spread": spread,
+                "dimension_names": {d.id: d.short for d in q.dimensions},
+                "suppressed_count": len(self.scores.suppressed_units), "min_group_size": self.scores.rules.min_group_size}
+
+    def scorecard(self) -> Scorecard:
+        table = self.scores.overall[(self.scores.overall["scope"] == "unit") & ~self.scores.overall["suppressed"]]
+        shown = pd.DataFrame({
+            "Unit": table["group"], "n": table["n"].astype(int),
+            "Score": table["score"].map(lambda v: f"{v:.2f}"),
+            "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            "Index": table["index"].map(lambda v: f"{v:.0f}"), "Level": table["continuous_level_name"],
+            "Staged": table["staged_level_name"]}).sort_values("Score", ascending=False, kind="stable")
+        shown.attrs["title"] = "Business units"
+        return Scorecard(shown.reset_index(drop=True))
+
+    def heatmap(self) -> charts.Chart:
+        return charts.portfolio_heatmap(self.scores.questionnaire, self.scores.units, self.scores.organisation)
+
+    def profile_chart(self) -> charts.Chart:
+        q = self.scores.questionnaire
+        targets = pd.Series({d: q.level_floor(level) for d, level in self.target.items()})
+        return charts.radar(q, self.scores.organisation, None, targets, "Organisation")
+
+    def archetypes(self) -> Html:
+        a = self.analysis.archetypes
+        if not a.found:
+            return _section("Archetypes across units", Markup("<p>No clear segments of respondents: {}.</p>").format(
+                a.reason))
+        table = a.composition_units.copy()
+        body = Markup("<p>How each unit's respondents spread over the organisation's archetypes (blank: too few "
+                      "people to show).</p>{}").format(Markup(table.to_html(classes="pmo-table", border=0,
+                                                                            float_format=lambda v: f"{v:.0f}",
+                                                                            na_rep="", escape=True)))
+        return _section("Archetypes across units", body)
+
+    def method(self) -> Html:
+        narrative = write_narrative(self.scores, archetypes=self.analysis.archetypes)
+        return _section("Method and data quality", narrative.method_html)
+
+
+def prepare_portfolio(responses: str | None = None, questionnaire: str | None = None, *,
+                      unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
+                      headcount: int | dict | None = None, scores_file: str | None = None,
+                      scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
+                      analysis: Analysis | None = None) -> Portfolio:
+    """Build the portfolio view (the portfolio notebook's first call)."""
+    report = prepare(responses, questionnaire, None, unit_column=unit_column, target=target,
+                     min_group_size=min_group_size, headcount=headcount, scores_file=scores_file,
+                     scores_sha256=scores_sha256, organisation=organisation, seed=seed, analysis=analysis)
+    if not report.scores.responses.has_units:
+        raise ReportError("the portfolio view needs a business unit column (unit_column)")
+    return Portfolio(analysis=report.analysis, target=report.target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running notebooks and exporting HTML
+
+
+def validate_parameters(parameters: dict, spec: dict[str, tuple[type, ...]], notebook: str) -> None:
+    """Refuse unknown parameter names and wrong types before a run, naming what is accepted."""
+    unknown = sorted(set(parameters) - set(spec))
+    if unknown:
+        raise ConfigurationError(f"{notebook}: unknown parameter(s) {unknown}; accepted: {sorted(spec)}")
+    for name, value in parameters.items():
+        allowed = spec[name]
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            names = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
+            raise ConfigurationError(f"{notebook}: parameter {name!r} must be {names}; got {type(value).__name__} "
+                                     f"{value!r}")
+
+
+def notebook_path(name: str) -> Path:
+    """Path of a bundled notebook (``assessment`` or ``portfolio``)."""
+    path = notebook_dir() / f"{name}.ipynb"
+    if not path.is_file():
+        raise ReportError(f"notebook {path} not found; reinstall pmo-maturity")
+    return path
+
+
+def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict) -> Path:
+    """Execute a notebook with papermill in a fresh kernel (the output is written atomically)."""
+    import papermill
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".running.{output.name}")
+    try:
+        papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
+                                   log_output=False, kernel_name="python3", cwd=str(Path(notebook).parent),
+                                   kernel_manager_class="pmo_maturity.report.LocalKernelManager")
+    except Exception:
+        if tmp.exists():  # keep the partly executed notebook with its error for the reader
+            os.replace(tmp, output.with_name(output.stem + ".error.ipynb"))
+        raise
+    os.replace(tmp, output)
+    return output
+
+
+def _local_kernel_manager():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        """Talks to the kernel over local IPC sockets rather than unencrypted TCP ports."""
+
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+            if self.transport == "ipc":
+                self.ip = str(Path(tempfile.mkdtemp(prefix="pmo-kernel-")) / "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and self.transport == "ipc":
+                shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
+
+    return LocalKernelManager
+
+
+def __getattr__(name: str):  # papermill imports the kernel manager class by its dotted name
+    if name == "LocalKernelManager":
+        return _local_kernel_manager()
+    raise AttributeError(name)
+
+
+_EXPORTER = None
+
+
+def _exporter():
+    global _EXPORTER  # one exporter per process: templates are parsed once
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(template_name="pmo", extra_template_basedirs=[str(template_dir() / "nbconvert")],
+                                 exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                 exclude_markdown=True, exclude_raw=True, embed_images=True)
+    return _EXPORTER
+
+
+def export_html(notebook: str | Path, output: str | Path, title: str | None = None) -> Path:
+    """Export an executed notebook to self-contained HTML without code or prompts (atomically)."""
+    import nbformat
+
+    from .export import atomic_write_bytes
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or Path(output).stem}})
+    atomic_write_bytes(Path(output), body.encode("utf-8"))
+    return Path(output)
+
+
+def render_report(output: str | Path, *, unit: str | None = None, notebook: str = "assessment",
+                  keep_notebook: bool = True, **parameters) -> Path:
+    """Execute a report notebook with papermill and export it as HTML for executives.
+
+    Parameters
+    ----------
+    output : path
+        The ``.html`` file to write (the executed ``.ipynb`` is kept beside it).
+    unit : str, optional
+        A business unit (assessment notebook only).
+    notebook : {"assessment", "portfolio"}
+    **parameters
+        The notebook's parameters (see :data:`ASSESSMENT_PARAMETERS`); paths are made absolute.
+
+    Returns
+    -------
+    Path of the HTML file.
+    """
+    spec = ASSESSMENT_PARAMETERS if notebook == "assessment" else PORTFOLIO_PARAMETERS
+    if unit is not None:
+        parameters["unit"] = unit
+    validate_parameters(parameters, spec, f"{notebook}.ipynb")
+    for key in ("responses", "questionnaire", "previous"):
+        if parameters.get(key):
+            parameters[key] = str(Path(parameters[key]).resolve())
+    if parameters.get("scores_file"):
+        parameters["scores_file"] = str(Path(parameters["scores_file"]).resolve())
+    output = Path(output).resolve()
+    executed = output.with_suffix(".ipynb")
+    execute_notebook(notebook_path(notebook), executed, parameters)
+    html = export_html(executed, output, title=output.stem)
+    if not keep_notebook:
+        executed.unlink()
+    return html
+
+
+STYLE = """
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #1b2631; }
+main { max-width: 1000px; margin: 0 auto; padding: 0 1.5rem 3rem; }
+.jp-Cell { padding: 0 !important; }
+.pmo-header h1 { font-size: 1.9rem; margin: 1.5rem 0 0.2rem; color: #1b4f72; }
+.pmo-subtitle { color: #5d6d7e; margin-top: 0; }
+.pmo-section h2 { border-bottom: 2px solid #1b4f72; padding-bottom: 0.2rem; margin-top: 2rem; color: #1b4f72; }
+.pmo-section h3 { margin-bottom: 0.3rem; color: #1b2631; }
+.pmo-headline { font-size: 1.1rem; }
+.pmo-table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+.jp-RenderedHTMLCommon .pmo-table td, .jp-RenderedHTMLCommon .pmo-table th { text-align: left !important; }
+.pmo-table th, .pmo-table td { border-bottom: 1px solid #d5d8dc; padding: 0.3rem 0.6rem; text-align: left;
+  vertical-align: top; }
+.pmo-table th { background: #eaf2f8; }
+.pmo-chart { margin: 1.2rem 0; }
+.pmo-chart img { max-width: 100%; height: auto; }
+.pmo-takeaway { font-weight: bold; color: #1b4f72; margin-bottom: 0.3rem; }
+.pmo-note { color: #5d6d7e; font-size: 0.85rem; }
+.pmo-dimension { margin-bottom: 1.2rem; }
+"""
+
+
+def escape_text(text: str) -> str:
+    """HTML-escape untrusted text (exposed for the index page)."""
+    return str(escape(text))
