@@ -37,6 +37,7 @@ class Chart:
     png: bytes
     takeaway: str
     title: str
+    shown: tuple[str, ...] = ()  # the groups drawn (units, roles, archetypes), for checks
 
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
@@ -53,11 +54,11 @@ class Chart:
         return f"{self.title}: {self.takeaway}"
 
 
-def _render(fig, title: str, takeaway: str) -> Chart:
+def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
-    return Chart(buffer.getvalue(), takeaway, title)
+    return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
 
 
 def _style(ax) -> None:
@@ -223,7 +224,7 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> 
         takeaway = f"Roles see every dimension within {spread.max():.2f} points of each other (gaps flagged from {threshold:.2f})."
     else:
         takeaway = "Too few respondents per role to compare roles."
-    return _render(fig, "Perception gaps by role", takeaway)
+    return _render(fig, "Perception gaps by role", takeaway, role_names)
 
 
 def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndarray | None = None,
@@ -263,7 +264,7 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
     largest = shown.iloc[0] if len(shown) else None
     takeaway = (f"The largest archetype, '{largest['archetype']}' ({largest['share']:.0%} of respondents), has "
                 f"{largest['pattern']}." if largest is not None else "No archetype is large enough to show.")
-    return _render(fig, "Archetypes", takeaway)
+    return _render(fig, "Archetypes", takeaway, shown["archetype"])
 
 
 def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.DataFrame) -> Chart:
@@ -289,7 +290,7 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
     best = cell.idxmax()
     takeaway = (f"Largest shortfall: {worst[0]} on {q.dimension(worst[1]).short} ({cell.min():+.2f} against the "
                 f"organisation); largest lead: {best[0]} on {q.dimension(best[1]).short} ({cell.max():+.2f}).")
-    return _render(fig, "Units against the organisation", takeaway)
+    return _render(fig, "Units against the organisation", takeaway, diff.index)
 
 
 def roadmap(plan_actions: pd.DataFrame) -> Chart:

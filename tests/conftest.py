@@ -63,3 +63,34 @@ def tiny_yaml(tmp_path):
               - {id: B1, text: "First beta statement about our work."}
               - {id: B2, text: "Second beta statement about our work."}
         """)
+
+
+EVIL_UNIT = '<img src=x onerror="window.__pwned=1">Ops'
+EVIL_COMMENT = '<img src=x onerror="window.__pwned=2"> great <script>window.__pwned=3</script>'
+
+
+@pytest.fixture(scope="session")
+def small_export(tmp_path_factory, questionnaire):
+    """A small export for report tests: three units (one with an HTML-injection name), one tiny unit,
+    and comments that try to run code."""
+    from pmo_maturity.sample import generate_sample
+
+    # One tiny unit: it is suppressed, and so is the next smallest ("Operations") so that the tiny
+    # unit cannot be worked out by subtraction.
+    data = generate_sample(questionnaire, units=[("Finance", 26), (EVIL_UNIT, 24), ("Sales", 22), ("Operations", 18)],
+                           small_units=1,
+                           bad_row_share=0.02, comment_share=0.5, seed=17)
+    frame = data.frame.copy()
+    frame.loc[frame.index[::3], "comment"] = EVIL_COMMENT
+    path = tmp_path_factory.mktemp("export") / "export.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_batch(tmp_path_factory, small_export):
+    """One batch run over the small export, shared by the batch and browser tests."""
+    from pmo_maturity.batch import run_batch
+
+    out = tmp_path_factory.mktemp("batch")
+    return run_batch(small_export, out=out, workers=2, organisation="Test <Org>", progress=False)

@@ -1,0 +1,89 @@
+"""Batch runs: every unit, in parallel, surviving a failing unit, resumable."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from pmo_maturity.batch import run_batch, slug
+from pmo_maturity.cli import main
+from pmo_maturity.report import notebook_path
+
+from .conftest import EVIL_UNIT
+
+pytestmark = pytest.mark.slow
+
+
+def test_batch_outputs_and_manifest(small_batch):
+    out, m = small_batch.out, small_batch.manifest
+    assert small_batch.exit_code == 0 and not small_batch.failed
+    assert set(m["units"]) == {"Finance", EVIL_UNIT, "Sales"}
+    for unit, entry in m["units"].items():
+        assert entry["status"] == "ok" and entry["seconds"] > 0 and entry["input_sha256"] == m["input_sha256"]
+        assert (out / entry["html"]).exists() and entry["html"] == f"units/{slug(unit)}.html"
+    assert m["portfolio"]["status"] == "ok" and (out / "portfolio.html").exists()
+    assert sorted(m["suppressed"].values()) == ["complementary", "small"]
+    assert m["suppressed"]["Operations"] == "complementary"
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk["exit_code"] == 0 and on_disk["input_sha256"] == m["input_sha256"]
+    leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".") or p.suffix in (".tmp", ".running")]
+    assert not leftovers
+
+
+def test_index_links_every_report_and_lists_suppressed(small_batch):
+    html = small_batch.index.read_text(encoding="utf-8")
+    for entry in small_batch.manifest["units"].values():
+        assert f'href="{entry["html"]}"' in html
+    assert 'href="portfolio.html"' in html
+    assert "No report for 2 units" in html
+    assert all(escape(unit) in html for unit in small_batch.manifest["suppressed"])
+    assert "&lt;img src=x onerror=" in html and "<img src=x" not in html
+    assert "Test &lt;Org&gt;" in html
+
+
+def _failing_notebook(tmp_path, unit: str):
+    nb = nbformat.read(str(notebook_path("assessment")), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(f"if unit == {unit!r}:\n    raise RuntimeError('planted failure')"))
+    path = tmp_path / "failing.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_a_failing_unit_does_not_stop_the_others_and_resume_reruns_it(tmp_path, small_export):
+    out = tmp_path / "batch"
+    runner = CliRunner()
+    failing = _failing_notebook(tmp_path, "Sales")
+    first = runner.invoke(main, ["batch", str(small_export), "--out", str(out), "--workers", "2", "--notebook",
+                                 str(failing), "--no-progress"])
+    assert first.exit_code == 1, first.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    sales = manifest["units"]["Sales"]
+    assert sales["status"] == "failed" and "RuntimeError: planted failure" in sales["error"]
+    assert (out / sales["error_notebook"]).exists()
+    assert all(e["status"] == "ok" for u, e in manifest["units"].items() if u != "Sales")
+    assert manifest["failed"] == ["Sales"] and manifest["exit_code"] == 1
+    index = (out / "index.html").read_text()
+    assert f'href="{sales["error_notebook"]}"' in index and "planted failure" in index
+    done = {u: (out / e["html"]).stat().st_mtime_ns for u, e in manifest["units"].items() if e["status"] == "ok"}
+
+    second = runner.invoke(main, ["batch", str(small_export), "--out", str(out), "--workers", "2", "--resume",
+                                  "--no-progress"])
+    assert second.exit_code == 0, second.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["units"]["Sales"]["status"] == "ok" and not manifest["failed"]
+    assert not (out / sales["error_notebook"]).exists()
+    for unit, mtime in done.items():  # the units that had succeeded were not run again
+        assert manifest["units"][unit].get("reused") is True
+        assert (out / manifest["units"][unit]["html"]).stat().st_mtime_ns == mtime
+    assert manifest["portfolio"].get("reused") is True
+
+
+def test_any_executor_can_run_the_batch(tmp_path, small_export):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = run_batch(small_export, out=tmp_path / "threads", executor=pool, portfolio=False, progress=False)
+    assert result.exit_code == 0 and len(result.manifest["units"]) == 3 and not result.manifest["portfolio"]

@@ -1,0 +1,97 @@
+"""Notebooks under papermill, and the HTML export for executives."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import nbformat
+import papermill
+import pytest
+
+from pmo_maturity import ConfigurationError, ReportError
+from pmo_maturity.report import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, notebook_path, prepare,
+                                 render_report, validate_parameters)
+
+pytestmark = pytest.mark.slow
+
+
+def _errors(nb) -> list:
+    return [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.parametrize(("name", "spec"), [("assessment", ASSESSMENT_PARAMETERS), ("portfolio", PORTFOLIO_PARAMETERS)])
+def test_parameters_cell_matches_the_spec(name, spec):
+    inspected = papermill.inspect_notebook(str(notebook_path(name)))
+    assert set(inspected) == set(spec)
+    nb = nbformat.read(str(notebook_path(name)), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {}
+    exec(cell.source, {}, values)  # literals only: the cell must run on its own
+    validate_parameters(values, spec, name)
+
+
+def test_plain_papermill_command_line(tmp_path, small_export):
+    out = tmp_path / "finance.ipynb"
+    run = subprocess.run([sys.executable, "-m", "papermill", str(notebook_path("assessment")), str(out),
+                          "-p", "unit", "Finance", "-p", "responses", str(small_export), "--no-progress-bar"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    nb = nbformat.read(str(out), as_version=4)
+    assert not _errors(nb)
+    text = " ".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "Finance scores" in text and "Executive summary" in text
+
+
+def test_papermill_api_with_defaults_runs_the_bundled_sample(tmp_path):
+    out = tmp_path / "portfolio.ipynb"
+    papermill.execute_notebook(str(notebook_path("portfolio")), str(out), progress_bar=False, kernel_name="python3")
+    nb = nbformat.read(str(out), as_version=4)
+    assert not _errors(nb)
+    html = " ".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "Sales &amp; Marketing" in html and "Customer Service" not in html.split("not shown")[0]
+
+
+@pytest.fixture(scope="module")
+def unit_html(tmp_path_factory, small_export):
+    out = tmp_path_factory.mktemp("report") / "finance.html"
+    return render_report(out, unit="Finance", responses=str(small_export), organisation="Acme")
+
+
+def test_html_report_has_no_code_and_nothing_online(unit_html):
+    html = unit_html.read_text(encoding="utf-8")
+    assert unit_html.stat().st_size < 2 * 1024 * 1024
+    assert "jp-InputArea jp-Cell-inputArea" not in html and "In&nbsp;[" not in html and "rpt.scorecard()" not in html
+    assert "<script" not in html.lower()
+    external = re.findall(r"""(?:src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.IGNORECASE)
+    assert not external
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
+    assert "<title>finance</title>" in html
+
+
+def test_html_report_order_and_title(unit_html):
+    html = unit_html.read_text(encoding="utf-8")
+    order = [html.index(s) for s in ("<h1>", "<h2>Executive summary", "<h2>Scorecard", 'class="pmo-chart"',
+                                     "<h2>Dimension by dimension", "<h2>Action plan", "<h2>Method and data quality")]
+    assert order == sorted(order)
+    assert "Acme, Finance" in html and "questionnaire pmo-integration version 1.0" in html
+    assert html.count('class="pmo-takeaway"') >= 6
+
+
+def test_parameters_are_validated_before_a_run(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"unknown parameter\(s\) \['unti'\]"):
+        render_report(tmp_path / "x.html", unti="Finance")
+    with pytest.raises(ConfigurationError, match="parameter 'min_group_size' must be int; got str"):
+        render_report(tmp_path / "x.html", min_group_size="5")
+    with pytest.raises(ConfigurationError, match="parameter 'target' must be int or dict"):
+        render_report(tmp_path / "x.html", target=True)
+    assert not list(tmp_path.iterdir())  # nothing ran, nothing was written
+
+
+def test_suppressed_unit_gets_no_report(sample_scores):
+    hidden = next(iter(sample_scores.suppressed_units))
+    with pytest.raises(ReportError, match="too few respondents"):
+        prepare(unit=hidden)
+    with pytest.raises(ReportError, match="no such unit"):
+        prepare(unit="Atlantis")
