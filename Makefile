@@ -17,7 +17,7 @@ help:
 	@echo "make demo   run the sample engagement end to end (creates .venv on first run)"
 	@echo "make test   run the whole test suite (pytest, nbval, browser check)"
 	@echo "make lab    start JupyterLab on the project's environment"
-	@echo "make bench  run the benchmarks under bench/ (slow; by hand)"
+	@echo "make bench  run the benchmarks under bench/ (slow, by hand: about 15 minutes)"
 	@echo "make clean  remove .venv and generated outputs"
 
 $(BIN)/python:
@@ -48,6 +48,7 @@ lab: $(LAB)
 
 bench: $(TEST)
 	$(BIN)/python bench/score_bench.py
+	$(BIN)/python bench/batch_bench.py
 
 clean:
 	rm -rf $(VENV)

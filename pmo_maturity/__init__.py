@@ -12,6 +12,7 @@ narrative -> report -> batch; each stage is one module and one function here.
 
 from ._version import kit_version
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
+from .batch import BatchResult, run_batch
 from .errors import (
     ConfigurationError,
     PmoMaturityError,
@@ -27,6 +28,7 @@ from .recommendations import Catalogue, Plan, load_catalogue, recommend
 from .responses import REASONS, Responses, load_responses
 from .sample import SampleData, generate_sample, sample_path
 from .scoring import ScoringRules, Scores, score
+from .report import render_report
 from .template import write_template
 from .trend import compare_cycles
 
@@ -35,6 +37,7 @@ __version__ = kit_version()
 __all__ = [
     "REASONS",
     "Archetypes",
+    "BatchResult",
     "Catalogue",
     "Finding",
     "Findings",
@@ -47,6 +50,8 @@ __all__ = [
     "find_findings",
     "load_catalogue",
     "recommend",
+    "render_report",
+    "run_batch",
     "write_narrative",
     "ConfigurationError",
     "Dimension",

@@ -87,6 +87,18 @@ def run_unit(task: UnitTask) -> dict:
             "error_notebook": error_notebook.name if status == "failed" and error_notebook.exists() else ""}
 
 
+def warm_up() -> bool:
+    """Load what a report run needs in a worker (imports, the HTML exporter's templates), so that
+    workers get ready while the parent is still scoring."""
+    import nbformat
+
+    from .report import _exporter
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    _exporter().from_notebook_node(nb, resources={"metadata": {"name": "warm-up"}})
+    return True
+
+
 def _error_text(err: Exception) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()
     lines = [line for line in text.splitlines() if line.strip()]
@@ -130,6 +142,22 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
     source = Path(source).resolve()
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     input_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    own_pool = executor is None
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
+    try:
+        return _run(pool, source, input_sha, started, out, units_dir, by=by, workers=workers, resume=resume,
+                    questionnaire=questionnaire, target=target, min_group_size=min_group_size, headcount=headcount,
+                    organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio, progress=progress)
+    finally:
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units_dir: Path, *, by, workers, resume,
+         questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
+         progress) -> BatchResult:
+    """The batch's steps once the pool exists: score once, run the units, write the index."""
+    warming = [pool.submit(warm_up) for _ in range(workers)]  # workers load while the parent scores
 
     # 1. Score once; every unit reads this analysis.
     analysis = analyse(source, questionnaire, unit_column=by, min_group_size=min_group_size, seed=seed,
@@ -176,31 +204,27 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
     }
     for name, entry in entries.items():
         _record(manifest, name, entry)
-    own_pool = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
-    try:
-        futures = {pool.submit(run_unit, task): task for task in tasks}
-        bar = _progress(len(futures), progress)
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                result = future.result()
-            except Exception as err:  # the worker itself died (killed, out of memory, ...)
-                result = {"unit": task.name, "status": "failed", "seconds": None, "error": _error_text(err),
-                          "html": "", "error_notebook": ""}
-            result["input_sha256"] = input_sha
-            if task.name != PORTFOLIO:
-                result["html"] = f"units/{result['html']}" if result["html"] else ""
-                result["error_notebook"] = f"units/{result['error_notebook']}" if result["error_notebook"] else ""
-            _record(manifest, task.name, result)
-            write_json(manifest, out / MANIFEST)
-            bar.update(1)
-            if result["status"] != "ok":
-                bar.write(f"{task.name if task.name != PORTFOLIO else 'portfolio'}: failed: {result['error']}")
-        bar.close()
-    finally:
-        if own_pool:
-            pool.shutdown(wait=True, cancel_futures=True)
+    for future in warming:  # a worker that cannot even start shows up here, before any unit runs
+        future.exception()
+    futures = {pool.submit(run_unit, task): task for task in tasks}
+    bar = _progress(len(futures), progress)
+    for future in as_completed(futures):
+        task = futures[future]
+        try:
+            result = future.result()
+        except Exception as err:  # the worker itself died (killed, out of memory, ...)
+            result = {"unit": task.name, "status": "failed", "seconds": None, "error": _error_text(err),
+                      "html": "", "error_notebook": ""}
+        result["input_sha256"] = input_sha
+        if task.name != PORTFOLIO:
+            result["html"] = f"units/{result['html']}" if result["html"] else ""
+            result["error_notebook"] = f"units/{result['error_notebook']}" if result["error_notebook"] else ""
+        _record(manifest, task.name, result)
+        write_json(manifest, out / MANIFEST)
+        bar.update(1)
+        if result["status"] != "ok":
+            bar.write(f"{task.name if task.name != PORTFOLIO else 'portfolio'}: failed: {result['error']}")
+    bar.close()
 
     # 4. The index page and the final manifest.
     failed = sorted(u for u, e in manifest["units"].items() if e["status"] != "ok")

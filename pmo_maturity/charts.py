@@ -26,7 +26,7 @@ from .questionnaire import Questionnaire  # noqa: E402
 LEVEL_COLOURS = ["#d7301f", "#fc8d59", "#fdcc8a", "#b3cde3", "#6497b1"]  # Ad hoc .. Optimising
 SERIES = {"unit": "#1b4f72", "organisation": "#7f8c8d", "target": "#27ae60", "highlight": "#c0392b"}
 ANSWER_COLOURS = {"negative": "#d7301f", "neutral": "#bdbdbd", "positive": "#2c7fb8"}
-HORIZON_COLOURS = {30: "#1b4f72", 60: "#5dade2", 90: "#aed6f1"}
+HORIZON_COLOURS = {30: "#5dade2", 60: "#aed6f1", 90: "#d6eaf8"}
 DPI = 96
 
 
@@ -56,7 +56,8 @@ class Chart:
 
 def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    # Fast zlib level: a report renders seven charts, and the files stay well under the 2 MB budget.
+    fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 2})
     plt.close(fig)
     return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
 
@@ -88,7 +89,8 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
     dims = q.dimension_ids
     values = scope.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
     angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False)
-    fig, ax = plt.subplots(figsize=(6.2, 5.2), subplot_kw={"projection": "polar"}, layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.2, 5.2), subplot_kw={"projection": "polar"})
+    fig.subplots_adjust(left=0.1, right=0.78, top=0.88, bottom=0.08)
 
     def draw(series, colour, label, style="-", fill=False):
         closed = np.append(series, series[0])
@@ -124,7 +126,8 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
 def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -> Chart:
     """Each dimension's score with its 95% interval, over the level bands."""
     table = scope.set_index("dimension").loc[q.dimension_ids].iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig.subplots_adjust(left=0.3, right=0.97, top=0.9, bottom=0.13)
     _bands(ax, q)
     y = np.arange(len(table))
     means = table["mean"].to_numpy(dtype=float)
@@ -167,7 +170,9 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
             neutral = 100 - neg - pos
             rows.append((f"{item.id}{' (R)' if item.reverse else ''}", neg, neutral, pos, d.short))
     frame = pd.DataFrame(rows, columns=["item", "negative", "neutral", "positive", "dimension"]).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, max(4.0, 0.17 * len(frame) + 1)), layout="constrained")
+    height = max(4.0, 0.17 * len(frame) + 1)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    fig.subplots_adjust(left=0.12, right=0.97, top=1 - 0.45 / height, bottom=0.5 / height)
     y = np.arange(len(frame))
     ax.barh(y, -frame["negative"] - frame["neutral"] / 2, color=ANSWER_COLOURS["negative"], height=0.75,
             label="Disagree")
@@ -195,7 +200,8 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> 
     """Each reportable role's mean per dimension (a dot per role, a line for the spread)."""
     shown = roles[~roles["suppressed"].astype(bool)].dropna(subset=["mean"])
     dims = q.dimension_ids
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig.subplots_adjust(left=0.3, right=0.74, top=0.9, bottom=0.08)
     _bands(ax, q)
     palette = plt.get_cmap("tab10")
     role_names = sorted(shown["role"].unique())
@@ -233,8 +239,9 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
     shown = profiles[~profiles["suppressed"].astype(bool)]
     dims = q.dimension_ids
     with_projection = points is not None and len(points) > 0
-    fig, axes = plt.subplots(1, 2 if with_projection else 1, figsize=(10 if with_projection else 7, 4.2),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, 2 if with_projection else 1, figsize=(10 if with_projection else 7, 5.4),
+                             squeeze=False)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.5, wspace=0.25)
     ax = axes[0][0]
     palette = plt.get_cmap("Set2")
     x = np.arange(len(dims))
@@ -245,10 +252,10 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
                label=f"{_wrap(row.archetype, 30)} ({row.share:.0%})")
     ax.axhline(0, color="#333333", lw=0.8)
     ax.set_xticks(x)
-    ax.set_xticklabels([_wrap(q.dimension(d).short, 12) for d in dims], fontsize=7)
+    ax.set_xticklabels([q.dimension(d).short for d in dims], fontsize=7, rotation=35, ha="right")
     ax.set_ylabel("Difference to the organisation (SD)", fontsize=8)
     ax.set_ylim(-2, 2)
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.18), ncols=1)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.5), ncols=1)
     _style(ax)
     if with_projection:
         ax2 = axes[0][1]
@@ -277,7 +284,9 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
     diff = table - org
     order = table.mean(axis=1).sort_values(ascending=False).index
     diff = diff.loc[order]
-    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(diff) + 1.8), layout="constrained")
+    height = 0.42 * len(diff) + 1.8
+    fig, ax = plt.subplots(figsize=(8.5, height))
+    fig.subplots_adjust(left=0.22, right=1.0, top=1 - 0.2 / height, bottom=0.8 / height)
     limit = q.scale.range / 4
     sns.heatmap(diff, ax=ax, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=table.loc[order], fmt=".2f",
                 annot_kws={"fontsize": 7}, cbar_kws={"label": "Difference to the organisation"}, linewidths=0.5)
@@ -296,12 +305,13 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
 def roadmap(plan_actions: pd.DataFrame) -> Chart:
     """The 30/60/90-day plan as a timeline, one bar per action."""
     actions = plan_actions.sort_values(["horizon", "rank"]).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.36 * len(actions) + 1.2)), layout="constrained")
+    height = max(2.2, 0.36 * len(actions) + 1.2)
+    fig, ax = plt.subplots(figsize=(8.5, height))
+    fig.subplots_adjust(left=0.03, right=0.97, top=1 - 0.2 / height, bottom=0.5 / height)
     for i, a in enumerate(actions.itertuples()):
         start = {30: 0, 60: 30, 90: 60}[int(a.horizon)]
         ax.barh(i, int(a.horizon) - start, left=start, color=HORIZON_COLOURS[int(a.horizon)], height=0.6)
-        ax.text(start + 1, i, _wrap(f"{a.rank}. {a.title}", 70).split("\n")[0], va="center", fontsize=7,
-                color="white" if int(a.horizon) == 30 else "#1b2631")
+        ax.text(start + 1, i, f"{a.rank}. {a.title}", va="center", fontsize=7, color="#1b2631")
     ax.set_yticks([])
     ax.set_xlim(0, 90)
     ax.set_xticks([0, 30, 60, 90])

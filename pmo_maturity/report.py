@@ -438,6 +438,7 @@ def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict)
     try:
         papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=False, kernel_name="python3", cwd=str(Path(notebook).parent),
+                                   request_save_on_cell_execute=False,
                                    kernel_manager_class="pmo_maturity.report.LocalKernelManager")
     except Exception:
         if tmp.exists():  # keep the partly executed notebook with its error for the reader

@@ -623,12 +623,8 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         records.append(_records(meta, np.flatnonzero(too_few), "", "too_few_answers",
                                 _too_few_detail(min_answered)))
         rejected |= too_few
-    if "unit" in columns.meta and require_unit:
-        no_unit = meta["unit"].isna().to_numpy() & ~rejected
-        if no_unit.any():
-            idx = np.flatnonzero(no_unit)
-            records.append(_records(meta, idx, columns.meta["unit"], "missing_unit", "blank business unit"))
-            rejected |= no_unit
+    if require_unit:
+        rejected |= _missing_units(meta, columns, rejected, records)
     superseded = _superseded(meta, rejected)
     if superseded.any():
         idx = np.flatnonzero(superseded)
@@ -654,6 +650,17 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
                           summary=_summary(rows_in, data, quarantine, flags, columns, table.info, "wide"),
                           questionnaire=q, columns=columns, source=table.info)
     return _exclude_flagged(responses) if exclude_flagged else responses
+
+
+def _missing_units(meta: pd.DataFrame, columns: ColumnMap, rejected: np.ndarray, records: list) -> np.ndarray:
+    """Rows not yet rejected whose unit is blank, when the file has a unit column (recorded)."""
+    if "unit" not in columns.meta:
+        return np.zeros(len(meta), dtype=bool)
+    no_unit = meta["unit"].isna().to_numpy() & ~rejected
+    if no_unit.any():
+        records.append(_records(meta, np.flatnonzero(no_unit), columns.meta["unit"], "missing_unit",
+                                "blank business unit"))
+    return no_unit
 
 
 def _scorable(values: np.ndarray, q: Questionnaire, min_answered: float) -> np.ndarray:
@@ -840,12 +847,8 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
                                 [_value_detail(c, q.scale) for c in codes[idx]],
                                 value=frame[answer_col].to_numpy(dtype=object)[idx]))
         rejected |= bad
-    if "unit" in cols.meta and require_unit:
-        no_unit = meta["unit"].isna().to_numpy() & ~rejected
-        if no_unit.any():
-            idx = np.flatnonzero(no_unit)
-            records.append(_records(meta, idx, cols.meta["unit"], "missing_unit", "blank business unit"))
-            rejected |= no_unit
+    if require_unit:
+        rejected |= _missing_units(meta, cols, rejected, records)
     # Several answers to one item by one respondent: keep the latest.
     answers = meta.assign(item=item_of.to_numpy(), value=vals)
     live = answers[~rejected]

@@ -1,0 +1,120 @@
+"""Benchmark: report generation for a 24-unit export, the naive way against the batch runner.
+
+Run by hand (``python bench/batch_bench.py``). In one run it makes a seeded 24-unit sample and times
+
+(a) the naive way: for each unit (and the portfolio), the ``papermill`` command on the report
+    notebook, then the ``jupyter nbconvert --to html --no-input`` command, one after the other;
+(b) ``pmo-maturity batch --workers 2``;
+(c) the floor: the same number of executions of a notebook that only imports what the report
+    notebook imports (``from pmo_maturity import report``), two at a time as in (b), each in a
+    fresh kernel as in (b);
+
+and prints (a)/(b) and (b)/(c). Goals (issue 4): (a)/(b) >= 4 and (b)/(c) <= 1.5 on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def make_sample(out: Path, units: int, seed: int) -> Path:
+    from pmo_maturity.sample import generate_sample
+
+    path = out / "export.csv"
+    data = generate_sample(units=units, respondents_per_unit=(25, 45), small_units=0, seed=seed)
+    data.write(path, layout="forms")
+    return path
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
+
+
+def naive(export: Path, units: list[str], out: Path) -> float:
+    """papermill, then nbconvert, per unit and for the portfolio, sequentially (fresh CLIs each time)."""
+    notebook = ROOT / "notebooks" / "assessment.ipynb"
+    portfolio = ROOT / "notebooks" / "portfolio.ipynb"
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    jobs = [(notebook, ["-p", "unit", u], f"unit{i:02d}") for i, u in enumerate(units)] + [(portfolio, [], "portfolio")]
+    for source, extra, name in jobs:
+        executed = out / f"{name}.ipynb"
+        run([str(BIN / "papermill"), str(source), str(executed), "-p", "responses", str(export), *extra,
+             "--no-progress-bar"], cwd=ROOT / "notebooks")
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)])
+    return time.perf_counter() - started
+
+
+def batch(export: Path, out: Path, workers: int) -> float:
+    started = time.perf_counter()
+    run([str(BIN / "pmo-maturity"), "batch", str(export), "--workers", str(workers), "--out", str(out),
+         "--no-progress"])
+    return time.perf_counter() - started
+
+
+def _import_only(args: tuple[str, str]) -> None:
+    from pmo_maturity.report import execute_notebook
+
+    execute_notebook(args[0], args[1], {})
+
+
+def floor(out: Path, executions: int, workers: int) -> float:
+    """Fresh-kernel executions of an import-only notebook, ``workers`` at a time, as the batch does."""
+    import multiprocessing
+
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = out / "imports_only.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pmo_maturity import report as pmr")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(notebook))
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_import_only, [(str(notebook), str(out / f"run{i:02d}.ipynb")) for i in range(executions)]))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--skip-naive", action="store_true", help="Only (b) and (c) (the naive way is slow).")
+    args = parser.parse_args()
+    work = ROOT / "outputs" / "bench" / "batch"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    export = make_sample(work, args.units, args.seed)
+    from pmo_maturity import load_responses, score
+
+    scores = score(load_responses(export))
+    units = scores.reportable_units
+    executions = len(units) + 1  # the unit reports and the portfolio
+    print(f"sample: {len(units)} reportable units, {len(scores.respondents)} respondents; "
+          f"{os.cpu_count()} CPUs; {executions} notebook executions per way")
+    b = batch(export, work / "b_batch", args.workers)
+    print(f"(b) pmo-maturity batch --workers {args.workers}: {b:.1f} s")
+    c = floor(work / "c_floor", executions, args.workers)
+    print(f"(c) floor, import-only notebook x {executions}, {args.workers} at a time: {c:.1f} s")
+    if not args.skip_naive:
+        a = naive(export, units, work / "a_naive")
+        print(f"(a) naive papermill + nbconvert per report: {a:.1f} s")
+        print(f"(a)/(b) = {a / b:.2f}  (goal >= 4)")
+    print(f"(b)/(c) = {b / c:.2f}  (goal <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
