@@ -22,12 +22,13 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .privacy import suppress_table, suppressed_groups
+from .privacy import suppress_crossing, suppressed_groups
 from .scoring import Scores
 
 MIN_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below 0.25 "no substantial structure"
 MIN_STABILITY = 0.60  # Hennig (2007): Jaccard <= 0.5 dissolved, 0.6-0.75 doubtful, >= 0.75 stable
 MIN_PER_CLUSTER = 10  # respondents per potential cluster before clustering is attempted
+MIN_DIMENSIONS = 3  # a "profile" needs a few dimensions; with one or two, clusters are just score bands
 MIN_UNITS = 8  # reportable units before units are clustered (at least 3-4 per cluster for k = 2)
 PROFILE_THRESHOLD = 0.3  # standard deviations from the organisation to call a dimension high/low
 SELECTION_SAMPLE = 20_000  # respondents used to choose k on very large files (seeded sample)
@@ -121,6 +122,9 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
               f"{k_range[0]} to {k_range[1]} by silhouette; stability by {n_bootstrap} bootstrap resamples "
               f"(mean Jaccard per cluster); respondents with an unscored dimension left out")
     base = dict(n_clustered=len(complete), n_excluded=n_excluded, seed=seed, method=method)
+    if len(dims) < MIN_DIMENSIONS:
+        return Archetypes(False, f"the questionnaire has {len(dims)} dimension(s); profiles need at least "
+                                 f"{MIN_DIMENSIONS}", **base)
     ks = [k for k in range(k_range[0], k_range[1] + 1) if len(x) >= MIN_PER_CLUSTER * k and k <= len(x) - 1]
     if not ks:
         return Archetypes(False, f"too few respondents with a complete profile ({len(x)}; at least "
@@ -192,16 +196,29 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     profiles["archetype"] = _names(profiles, q)
     profiles["pattern"] = [_pattern(r, q) for _, r in profiles.iterrows()]
     profiles["share"] = profiles["size"] / profiles["size"].sum()
-    hidden = suppressed_groups(dict(zip(profiles["archetype"], profiles["size"])), rules.min_group_size)
-    profiles["suppressed"] = profiles["archetype"].isin(hidden)
+    sizes = dict(zip(profiles["archetype"], profiles["size"]))
+    hidden = suppressed_groups(sizes, rules.min_group_size)
     names = profiles.set_index("cluster")["archetype"]
     label_series = pd.Series(names.loc[labels].to_numpy(), index=complete["respondent_id"].to_numpy(),
                              name="archetype")
+    # Compositions cross archetypes with units and roles, whose totals are shown elsewhere: settle
+    # the hidden archetypes and cells together (an archetype may have to be hidden for a crossing).
+    roles = scores.roles.drop_duplicates("role") if len(scores.roles) else pd.DataFrame(columns=["role", "suppressed"])
+    hidden_roles = {r: "small" for r in roles.loc[roles["suppressed"].astype(bool), "role"]}
+    unit_sizes, role_sizes = scores.respondents["unit"].value_counts(), scores.respondents["role"].value_counts()
+    while True:
+        comp_units, settled = _composition(complete, label_series, "unit", rules.min_group_size, hidden, sizes,
+                                           unit_sizes, scores.suppressed_units)
+        comp_roles, settled = _composition(complete, label_series, "role", rules.min_group_size, settled, sizes,
+                                           role_sizes, hidden_roles)
+        if set(settled) == set(hidden):
+            break
+        hidden = settled
+    profiles["suppressed"] = profiles["archetype"].isin(hidden)
     order = ["archetype", "pattern", "size", "share", "stability", "suppressed", *dims, *[f"z_{d}" for d in dims]]
     profiles = profiles.sort_values("size", ascending=False, kind="stable")[order].reset_index(drop=True)
-    hidden_units = set(scores.suppressed_units)
-    comp_units = _composition(complete, label_series, "unit", rules.min_group_size, set(hidden), hidden_units)
-    comp_roles = _composition(complete, label_series, "role", rules.min_group_size, set(hidden), set())
+    comp_units = comp_units.drop(index=[a for a in comp_units.index if a in hidden])
+    comp_roles = comp_roles.drop(index=[a for a in comp_roles.index if a in hidden])
     return Archetypes(True, "", k=k, labels=label_series, profiles=profiles, composition_units=comp_units,
                       composition_roles=comp_roles, **base)
 
@@ -248,17 +265,20 @@ def _pattern(row: pd.Series, q) -> str:
     return ", ".join(parts) or "close to the organisation on every dimension"
 
 
-def _composition(complete: pd.DataFrame, labels: pd.Series, key: str, min_size: int, hidden_archetypes: set,
-                 hidden_columns: set) -> pd.DataFrame:
-    """Archetype x unit (or role) counts with suppression along both margins."""
+def _composition(complete: pd.DataFrame, labels: pd.Series, key: str, min_size: int, hidden_archetypes: dict,
+                 archetype_sizes: dict, column_sizes: pd.Series, hidden_columns: dict) -> tuple[pd.DataFrame, dict]:
+    """Archetype x unit (or role) counts with suppression settled with both margins; returns the
+    shown table (hidden cells blank, hidden columns left out) and the hidden archetypes."""
     table = pd.crosstab(labels.to_numpy(), complete[key].to_numpy())
     table.index.name, table.columns.name = "archetype", key
     if table.empty:
-        return table
-    mask = suppress_table(table, min_size, suppressed_rows=hidden_archetypes, suppressed_columns=hidden_columns)
+        return table, hidden_archetypes
+    rows, columns, mask = suppress_crossing(table, min_size, row_sizes=archetype_sizes,
+                                            column_sizes=column_sizes.to_dict(), hidden_rows=hidden_archetypes,
+                                            hidden_columns=hidden_columns)
     shown = table.astype(float).mask(mask)
-    shown = shown.drop(columns=[c for c in shown.columns if c in hidden_columns])
-    return shown.drop(index=[a for a in shown.index if a in hidden_archetypes])
+    shown = shown.drop(columns=[c for c in shown.columns if c in columns])
+    return shown, rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -172,11 +172,12 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
 
     # 2. Decide what to run.
     previous = _read_manifest(out) if resume else {}
-    reuse_ok = previous.get("input_sha256") == input_sha
     common = {"responses": str(source), "questionnaire": str(Path(questionnaire).resolve()) if questionnaire else None,
               "unit_column": by, "target": target, "min_group_size": min_group_size, "headcount": headcount,
               "scores_file": str(analysis_path), "scores_sha256": analysis_sha, "organisation": organisation,
               "seed": seed}
+    settings = _settings_digest(common, notebook)
+    reuse_ok = previous.get("input_sha256") == input_sha and previous.get("settings_sha256") == settings
     tasks, entries = [], {}
     for unit in scores.reportable_units:
         html = units_dir / f"{slug(unit)}.html"
@@ -197,7 +198,7 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
     # 3. Run in parallel, recording each result as it arrives.
     manifest = {
         "kit_version": kit_version(), "input": str(source), "input_sha256": input_sha,
-        "questionnaire": f"{scores.questionnaire.id} v{scores.questionnaire.version}",
+        "questionnaire": f"{scores.questionnaire.id} v{scores.questionnaire.version}", "settings_sha256": settings,
         "started": started.isoformat(), "workers": workers, "analysis": {"file": str(analysis_path.relative_to(out)),
                                                                           "sha256": analysis_sha},
         "units": {}, "suppressed": scores.suppressed_units, "portfolio": {},
@@ -236,6 +237,16 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
     atomic_write_bytes(index, _index_html(analysis, manifest).encode("utf-8"))
     write_json(manifest, out / MANIFEST)
     return BatchResult(out=out, index=index, manifest=manifest, failed=failed)
+
+
+def _settings_digest(common: dict, notebook) -> str:
+    """What a report depends on besides the input file; a resumed run reuses reports only when it matches."""
+    settings = {k: v for k, v in common.items() if k not in ("scores_file", "scores_sha256")}
+    settings["notebook"] = hashlib.sha256(Path(notebook).read_bytes()).hexdigest() if notebook else "assessment"
+    settings["kit_version"] = kit_version()
+    if settings.get("questionnaire"):
+        settings["questionnaire_sha256"] = hashlib.sha256(Path(settings["questionnaire"]).read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def _record(manifest: dict, name: str, entry: dict) -> None:

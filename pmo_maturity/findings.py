@@ -97,7 +97,7 @@ def find_findings(scores: Scores, *, unit: str | None = None, archetypes: Archet
                          f"{scores.reportable_units}")
     scope = unit or ORGANISATION
     table = scores.dimensions_for(unit).set_index("dimension")
-    overall = scores.overall_for(scope)
+    overall = scores.overall_for(unit)
     out: list[Finding] = []
     out += _strengths_and_weaknesses(table, overall, q, scope)
     if overall["levels_differ"]:
@@ -284,7 +284,7 @@ def _data_quality(scores: Scores, unit: str | None, scope: str) -> list[Finding]
         flagged = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dq["flagged"].items())
         out.append(Finding("data_quality", "low", f"Kept but flagged as possibly careless: {flagged}.", scope,
                            evidence={"flagged": dict(dq["flagged"])}))
-    n = int(scores.overall_for(scope)["n"])
+    n = int(scores.overall_for(unit)["n"])
     if n < 30:
         out.append(Finding("data_quality", "medium",
                            f"Only {n} respondents: intervals are wide, so small differences are not meaningful.",

@@ -111,7 +111,7 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
     plan = plan if plan is not None else recommend(scores, unit=unit, findings=findings)
     scope = unit or ORGANISATION
     table = scores.dimensions_for(unit).set_index("dimension")
-    overall = scores.overall_for(scope)
+    overall = scores.overall_for(unit)
     scale = f"{q.scale.min}-{q.scale.max}"
     summary_context = _summary_context(scores, findings, plan, archetypes, table, overall, unit)
     summary_html = Markup(render("summary.html.j2", scale=scale, **summary_context))
@@ -138,15 +138,22 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
 def comment_context(scores: Scores, unit: str | None, limit: int = 8) -> dict:
     """Free-text comments of the scope, only when it has ``min_comment_group`` respondents or more.
 
-    Comments are shown without respondent ids, units or roles; identical comments are counted once
+    Comments are shown without respondent ids, units or roles, and only from units large enough to
+    show comments of their own (so no subtraction reveals a small unit's); identical comments are counted once
     with how many gave them; the selection is deterministic (most frequent, then first in the file).
     """
     scope_name = "the organisation" if unit is None else unit
     data = scores.responses.data if scores.responses is not None else pd.DataFrame(columns=["comment", "unit"])
+    minimum = scores.rules.min_comment_group
+    if scores.responses is not None and scores.responses.has_units:
+        # Only comments of units that may show comments themselves: otherwise the organisation's list
+        # minus the units' lists would reveal the comments of a small unit.
+        sizes = data["unit"].value_counts()
+        allowed = set(sizes[sizes >= minimum].index) - set(scores.suppressed_units)
+        data = data[data["unit"].isin(allowed)]
     if unit is not None:
         data = data[data["unit"] == unit]
     n = len(data)
-    minimum = scores.rules.min_comment_group
     base = {"scope_name": scope_name, "comments": [], "shown": 0, "total": 0}
     if n < minimum:
         return {**base, "reason": f"Comments are shown only for groups of at least {minimum} respondents."}
@@ -184,10 +191,12 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
     gap_dimension = q.dimension(gap.dimensions[0]).short if gap else ""
     archetypes_line = ""
     if archetypes is not None and unit is None:
-        if archetypes.found:
+        if archetypes.found and len(archetypes.reportable):
             shown = archetypes.reportable
             names = "; ".join(f"'{r.archetype}' ({r.share:.0%})" for r in shown.itertuples())
             archetypes_line = f"{len(shown)} respondent archetypes: {names}."
+        elif archetypes.found:
+            archetypes_line = "No respondent archetype is large enough to be shown."
         else:
             archetypes_line = "No clear segments of respondents: views vary, but not in distinct groups."
     elif archetypes is not None and archetypes.found:
@@ -200,6 +209,7 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
         "scope_name": "The organisation" if unit is None else unit,
         "overall": overall.to_dict(), "strongest": strongest, "weakest": weakest, "gap": gap,
         "gap_dimension": gap_dimension, "gap_threshold": scores.rules.gap_points(q),
+        "has_roles": scores.responses is None or scores.responses.has_roles,
         "archetypes_line": archetypes_line, "top_actions": plan.top(3).to_dict("records"),
     }
 
@@ -222,7 +232,7 @@ def _dimension_context(scores: Scores, findings: Findings, plan: Plan, table: pd
             "today": q.descriptor(d.id, level) if level else "", "next_name": q.level_name(nxt) if nxt else "",
             "next": q.descriptor(d.id, nxt) if nxt else "", "target_level": int(t["target_level"]),
             "target_name": q.level_name(t["target_level"]), "target_score": t["target_score"], "gap": t["gap"],
-            "at_target": bool(t["at_target"]), "findings": notes, "actions": actions,
+            "at_target": bool(t["at_target"]), "scored": bool(t["scored"]), "findings": notes, "actions": actions,
         })
     out.sort(key=lambda x: (_missing(x["mean"]), x["mean"]))  # weakest first: where the work is
     return out
@@ -237,7 +247,7 @@ def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | N
                    "rows_quarantined": s["rows_quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
                    "flagged": s["flagged"]}
     scope = unit or ORGANISATION
-    n = int(scores.overall_for(scope)["n"])
+    n = int(scores.overall_for(unit)["n"])
     invited = headcount.get(scope) if isinstance(headcount, dict) else (headcount if unit is None else None)
     if isinstance(headcount, dict) and unit is None and invited is None:
         invited = sum(headcount.values())
@@ -247,6 +257,7 @@ def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | N
                    for r in scores.reliability.itertuples()]
     return {
         "quality": quality, "source_name": re.split(r"[\\/]", str(quality["source"]["file"]))[-1],
+        "unit": unit, "file_rows": scores.data_quality["rows_in"],
         "response_rate": response_rate,
         "quarantine": [(REASONS.get(k, k), v) for k, v in quality["quarantined_by_reason"].items()],
         "flagged": [(FLAGS.get(k, k), v) for k, v in quality["flagged"].items()],
@@ -276,6 +287,8 @@ def _agreement_line(scores: Scores, unit: str | None) -> str:
                 f"{len(low)} of {len(rows)} dimensions are under {threshold:.2f}, a rule of thumb (LeBreton & "
                 f"Senter 2008) below which the average hides divergent views.")
     shown = a[a["status"] != "suppressed"]
+    if shown.empty:
+        return "Agreement within units (rwg(j)) is not shown: no unit has enough respondents to be reported."
     low = shown[shown["status"] == "low"]
     return (f"Agreement within units, rwg(j): {len(low)} of {len(shown)} unit-dimension pairs are under "
             f"{threshold:.2f} (median {shown['rwg_j'].median():.2f}); 0.70 is a rule of thumb (LeBreton & Senter "

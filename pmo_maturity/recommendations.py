@@ -202,7 +202,8 @@ class Plan:
         One row per action, best first: ``rank, horizon, id, title, dimension, dimension_name,
         source, reason, gap, weight, impact, effort, priority, what, why, owner, success_measure``.
     targets : DataFrame
-        Per dimension: ``dimension, name, score, level, target_level, target_score, gap, at_target``.
+        Per dimension: ``dimension, name, score, level, target_level, target_score, gap, scored,
+        at_target`` (an unscored dimension is neither at target nor given level actions).
     scope : str
     formula : str
     notes : list of str
@@ -274,13 +275,19 @@ def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping 
     q = scores.questionnaire
     if cap_per_dimension < 1 or max_actions < 1:
         raise ConfigurationError("cap_per_dimension and max_actions must be at least 1")
-    if not isinstance(catalogue, Catalogue):
+    if catalogue is None:
+        catalogue = default_catalogue(q)
+    elif not isinstance(catalogue, Catalogue):
         catalogue = load_catalogue(catalogue, q)
     findings = findings if findings is not None else find_findings(scores, unit=unit, archetypes=archetypes)
     targets = _targets(scores, q, resolve_target(target, q, unit), unit)
     below = targets.set_index("dimension")
+    if catalogue is None:
+        return Plan(actions=_empty_actions(), targets=targets, scope=unit or ORGANISATION,
+                    notes=[f"No action catalogue was found for questionnaire {q.id!r}: put a {DEFAULT_CATALOGUE} "
+                           f"for it beside the questionnaire file to get a plan."])
     rows = []
-    for dim, t in below[~below["at_target"]].iterrows():
+    for dim, t in below[~below["at_target"] & below["scored"]].iterrows():
         level = int(t["level"])
         candidates = catalogue.for_dimension(dim, level)
         scored = sorted((_row(a, dim, t["gap"], q.dimension(dim).weight, "level",
@@ -297,14 +304,33 @@ def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping 
     actions = pd.DataFrame(rows)
     if actions.empty:
         notes.append("Every dimension is at or above its target: no action is needed to reach it.")
-        actions = pd.DataFrame(columns=["rank", "horizon", "id", "title", "dimension", "dimension_name", "source",
-                                        "reason", "gap", "weight", "impact", "effort", "priority", "what", "why",
-                                        "owner", "success_measure"])
+        actions = _empty_actions()
     else:
         actions = (actions.sort_values(["priority", "horizon", "id"], ascending=[False, True, True], kind="stable")
                    .drop_duplicates("id").head(max_actions).reset_index(drop=True))
         actions.insert(0, "rank", np.arange(1, len(actions) + 1))
     return Plan(actions=actions, targets=targets, scope=unit or ORGANISATION, notes=notes)
+
+
+def _empty_actions() -> pd.DataFrame:
+    return pd.DataFrame(columns=["rank", "horizon", "id", "title", "dimension", "dimension_name", "source", "reason",
+                                 "gap", "weight", "impact", "effort", "priority", "what", "why", "owner",
+                                 "success_measure"])
+
+
+def default_catalogue(questionnaire: Questionnaire) -> Catalogue | None:
+    """The catalogue written for this questionnaire: a ``recommendations.yaml`` beside its file, else
+    the bundled one when it serves this questionnaire; None when there is none."""
+    candidates = []
+    if questionnaire.source:
+        candidates.append(Path(questionnaire.source).parent / DEFAULT_CATALOGUE)
+    candidates.append(bundled_file(DEFAULT_CATALOGUE))
+    for path in candidates:
+        if path.is_file():
+            raw = read_yaml_mapping(path)
+            if raw.get("questionnaire") == questionnaire.id:
+                return load_catalogue(path, questionnaire)
+    return None
 
 
 def _targets(scores: Scores, q: Questionnaire, levels: dict[str, int], unit: str | None) -> pd.DataFrame:
@@ -316,8 +342,8 @@ def _targets(scores: Scores, q: Questionnaire, levels: dict[str, int], unit: str
         gap = max(target_score - score, 0.0) if np.isfinite(score) else np.nan
         rows.append({"dimension": d.id, "name": d.name, "score": score, "level": table.loc[d.id, "level"],
                      "level_name": table.loc[d.id, "level_name"], "target_level": levels[d.id],
-                     "target_score": target_score, "gap": gap,
-                     "at_target": bool(not np.isfinite(score) or score >= target_score - 1e-9)})
+                     "target_score": target_score, "gap": gap, "scored": bool(np.isfinite(score)),
+                     "at_target": bool(np.isfinite(score) and score >= target_score - 1e-9)})
     return pd.DataFrame(rows)
 
 

@@ -167,7 +167,7 @@ class Report:
 
     def header(self) -> Html:
         q = self.scores.questionnaire
-        overall = self.scores.overall_for(self.scope)
+        overall = self.scores.overall_for(self.unit)
         subtitle = (f"{self.unit + ' - ' if self.unit else ''}{int(overall['n'])} respondents - {self.date} - "
                     f"questionnaire {q.id} version {q.version}")
         html = Markup('<style>{}</style><header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
@@ -267,7 +267,9 @@ def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tup
     dims = scores.questionnaire.dimension_ids
     resp = scores.respondents.set_index("respondent_id").loc[archetypes.labels.index]
     x = StandardScaler().fit_transform(resp[dims].to_numpy(dtype=float))
-    points = PCA(n_components=2, random_state=scores.rules.seed).fit_transform(x)
+    points = PCA(n_components=min(2, x.shape[1]), random_state=scores.rules.seed).fit_transform(x)
+    if points.shape[1] == 1:
+        points = np.column_stack([points[:, 0], np.zeros(len(points))])
     labels = archetypes.labels.to_numpy()
     keep = np.isin(labels, archetypes.reportable["archetype"].to_numpy())
     if unit is not None:
@@ -355,12 +357,13 @@ class Portfolio:
 
     def scorecard(self) -> Scorecard:
         table = self.scores.overall[(self.scores.overall["scope"] == "unit") & ~self.scores.overall["suppressed"]]
+        table = table.sort_values("score", ascending=False, kind="stable")
         shown = pd.DataFrame({
             "Unit": table["group"], "n": table["n"].astype(int),
             "Score": table["score"].map(lambda v: f"{v:.2f}"),
             "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
             "Index": table["index"].map(lambda v: f"{v:.0f}"), "Level": table["continuous_level_name"],
-            "Staged": table["staged_level_name"]}).sort_values("Score", ascending=False, kind="stable")
+            "Staged": table["staged_level_name"]})
         shown.attrs["title"] = "Business units"
         return Scorecard(shown.reset_index(drop=True))
 

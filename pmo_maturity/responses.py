@@ -632,9 +632,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].iloc[idx]]
         records.append(_records(meta, idx, columns.meta.get("respondent_id", ""), "superseded", detail))
         rejected |= superseded
-    for row, detail in table.info.malformed:
-        records.append(pd.DataFrame({"row": [row], "respondent_id": [None], "unit": [None], "column": "",
-                                     "reason": "malformed_row", "value": None, "detail": detail}))
+    records += _malformed_records(table.info)
 
     flags = _flags(meta, q, ~rejected, scan)
     extra = frame[columns.extra].rename(columns=lambda h: h if h not in meta.columns else f"{h} (file)")
@@ -650,6 +648,12 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
                           summary=_summary(rows_in, data, quarantine, flags, columns, table.info, "wide"),
                           questionnaire=q, columns=columns, source=table.info)
     return _exclude_flagged(responses) if exclude_flagged else responses
+
+
+def _malformed_records(info: SourceInfo) -> list[pd.DataFrame]:
+    """Quarantine records for lines the reader could not split into the header's fields."""
+    return [pd.DataFrame({"row": [row], "respondent_id": [None], "unit": [None], "column": "", "reason": "malformed_row",
+                          "value": None, "detail": detail}) for row, detail in info.malformed]
 
 
 def _missing_units(meta: pd.DataFrame, columns: ColumnMap, rejected: np.ndarray, records: list) -> np.ndarray:
@@ -880,8 +884,10 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
                  *q.item_ids]]
     kept_all = np.ones(len(data), dtype=bool)
     flags = _flags(data, q, kept_all)
+    records += _malformed_records(table.info)
     quarantine = _concat_quarantine(records)
+    rows_in = n + len(table.info.malformed)
     responses = Responses(data=data, quarantine=quarantine, flags=flags,
-                          summary=_summary(n, data, quarantine, flags, cols, table.info, "long"),
+                          summary=_summary(rows_in, data, quarantine, flags, cols, table.info, "long"),
                           questionnaire=q, columns=cols, source=table.info)
     return _exclude_flagged(responses) if exclude_flagged else responses

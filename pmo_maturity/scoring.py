@@ -19,7 +19,7 @@ from . import stats
 from ._scan import ItemSums, accumulate, group_totals
 from ._version import kit_version
 from .errors import ConfigurationError
-from .privacy import suppress_table, suppressed_groups
+from .privacy import SMALL, complete_suppression, suppress_crossing, suppress_table, suppressed_groups
 from .questionnaire import Questionnaire
 from .responses import Responses, _too_few_detail
 
@@ -188,23 +188,23 @@ class Scores:
 
     @property
     def reportable_units(self) -> list[str]:
-        if self.units.empty:
-            return []
-        ok = self.units.loc[~self.units["suppressed"], "unit"]
-        return list(ok.drop_duplicates())
+        units = self.overall[self.overall["scope"] == "unit"] if len(self.overall) else self.overall
+        return list(units.loc[~units["suppressed"].astype(bool), "group"]) if len(units) else []
 
     @property
     def suppressed_units(self) -> dict[str, str]:
-        if self.units.empty:
+        units = self.overall[self.overall["scope"] == "unit"] if len(self.overall) else self.overall
+        if not len(units):
             return {}
-        rows = self.units[self.units["suppressed"]].drop_duplicates("unit")
-        return dict(zip(rows["unit"], rows["suppressed_reason"]))
+        rows = units[units["suppressed"].astype(bool)]
+        return dict(zip(rows["group"], rows["suppressed_reason"]))
 
-    def overall_for(self, group: str = ORGANISATION) -> pd.Series:
-        """The overall row of the organisation or of a unit."""
-        rows = self.overall[self.overall["group"] == group]
+    def overall_for(self, unit: str | None = None) -> pd.Series:
+        """The overall row of the organisation (no unit) or of a unit."""
+        scope = "organisation" if unit is None else "unit"
+        rows = self.overall[(self.overall["scope"] == scope) & (self.overall["group"] == (unit or ORGANISATION))]
         if rows.empty:
-            raise KeyError(f"no group {group!r}; groups are {list(self.overall['group'])}")
+            raise KeyError(f"no unit {unit!r}; units are {self.unit_names}")
         return rows.iloc[0]
 
     def dimensions_for(self, unit: str | None = None) -> pd.DataFrame:
@@ -220,7 +220,7 @@ class Scores:
         """A readable scorecard: dimension, n, score with interval, index, level; overall last."""
         table = self.dimensions_for(unit)
         group = ORGANISATION if unit is None else unit
-        overall = self.overall_for(group)
+        overall = self.overall_for(unit)
         rows = []
         for _, r in table.iterrows():
             rows.append({"Dimension": r["name"], "n": _int(r["n"]), "Score": _fmt(r["mean"]),
@@ -370,17 +370,17 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
         responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
         units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
         roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
-    hidden_units = _suppressed(units_index, rules)
+    hidden_units, hidden_roles, cell_mask = _privacy(units_index, roles_index, rules)
     respondents = _respondent_frame(responses, q, dim_scores)
     organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None)
     units, overall_units, unit_stats = _group_tables(dim_scores, units_index, q, rules, key="unit",
                                                      suppressed=hidden_units)
-    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=_suppressed(roles_index, rules))
+    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles)
     overall = pd.concat([overall_org, overall_units], ignore_index=True)
     reliability = _reliability(sums, q, rules)
     agreement = _agreement(sums, unit_names, units_index, hidden_units, q, rules)
     icc = _icc(unit_stats, q)
-    role_cells = _role_cells(units_index, roles_index, dim_scores, q, rules, hidden_units) if units_index and roles_index else \
+    role_cells = _role_cells(units_index, roles_index, dim_scores, q, rules, cell_mask) if cell_mask is not None else \
         pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
     gaps = _gaps(roles, role_cells, q, rules)
     quality = _data_quality(responses)
@@ -468,10 +468,36 @@ class _Groups:
         return out[0], out[1], out[2]
 
 
-def _suppressed(groups: _Groups | None, rules: ScoringRules) -> dict:
-    if groups is None:
-        return {}
-    return suppressed_groups(dict(zip(groups.names, groups.sizes.tolist())), rules.min_group_size)
+NO_UNIT = "\x00no unit"  # respondents without a unit: never shown, but they count for subtraction
+
+
+def _privacy(units: _Groups | None, roles: _Groups | None, rules: ScoringRules) -> tuple[dict, dict, pd.DataFrame | None]:
+    """Hidden units, hidden roles and the hidden unit x role cells, settled together.
+
+    Units and roles are each a breakdown of the organisation, and unit x role cells are shown in
+    unit reports: a suppressed role must stay hidden inside every unit, and a cell that a shown
+    total would reveal hides that total too (:func:`~pmo_maturity.privacy.suppress_crossing`).
+    Respondents without a unit are a hidden group of their own.
+    """
+    min_size = rules.min_group_size
+    unit_sizes = dict(zip(units.names, units.sizes.tolist())) if units is not None else {}
+    if units is not None and (units.codes < 0).any():
+        unit_sizes[NO_UNIT] = int((units.codes < 0).sum())
+    role_sizes = dict(zip(roles.names, roles.sizes.tolist())) if roles is not None else {}
+    if units is None or roles is None:
+        hidden_units = suppressed_groups(unit_sizes, min_size)
+        hidden_units.pop(NO_UNIT, None)
+        return hidden_units, suppressed_groups(role_sizes, min_size), None
+    row = np.where(units.codes >= 0, units.codes, len(units.names))
+    counts = np.bincount(row * len(roles.names) + roles.codes, minlength=(len(units.names) + 1) * len(roles.names))
+    table = pd.DataFrame(counts.reshape(len(units.names) + 1, len(roles.names)), index=[*units.names, NO_UNIT],
+                         columns=roles.names)
+    if NO_UNIT not in unit_sizes:
+        table = table.drop(index=NO_UNIT)
+    hidden_units, hidden_roles, mask = suppress_crossing(table, min_size, row_sizes=unit_sizes,
+                                                         column_sizes=role_sizes)
+    hidden_units.pop(NO_UNIT, None)
+    return hidden_units, hidden_roles, mask.drop(index=NO_UNIT, errors="ignore")
 
 
 def _interval_method(respondents: pd.DataFrame, rules: ScoringRules) -> str:
@@ -485,60 +511,93 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
                   key: str | None, suppressed: dict | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[stats.MeanIntervals]]:
     """Per-dimension and overall tables for the organisation (key None) or each group of ``key``,
-    and each group's unblanked statistics (for the ICCs)."""
+    and each group's unblanked statistics (for the ICCs).
+
+    Within a shown group, a dimension scored for fewer than ``min_group_size`` respondents is
+    hidden too (with complements across groups, per dimension), and the group's overall index is
+    then computed on its shown dimensions only, so that no hidden score can be worked back out.
+    """
     if key is not None and groups is None:
         return _empty_group_table(key), pd.DataFrame(), []
     weights = q.weights.to_numpy()
-    if groups is None:
-        parts = [(ORGANISATION, dim_scores)]
-    else:
-        parts = list(groups.slices(dim_scores[groups.order]))
+    parts = [(ORGANISATION, dim_scores)] if groups is None else list(groups.slices(dim_scores[groups.order]))
     suppressed = suppressed or {}
-    dim_rows, overall_rows, raw = [], [], []
-    for name, block in parts:
-        result = stats.mean_intervals(block, weights,
-                                      rng=stats.group_rng(rules.seed, f"{key or 'organisation'}:{name}"),
-                                      confidence=rules.confidence, n_resamples=rules.n_resamples,
-                                      bootstrap_max_n=rules.bootstrap_max_n)
-        raw.append(result)
+    results = [stats.mean_intervals(block, weights, rng=stats.group_rng(rules.seed, f"{key or 'organisation'}:{name}"),
+                                    confidence=rules.confidence, n_resamples=rules.n_resamples,
+                                    bootstrap_max_n=rules.bootstrap_max_n) for name, block in parts]
+    outside = None  # respondents outside every group (no unit): a hidden group of their own
+    if groups is not None and (groups.codes < 0).any():
+        outside = (~np.isnan(dim_scores[groups.codes < 0])).sum(axis=0)
+    hidden_cells = _hidden_cells([name for name, _ in parts], results, suppressed, rules, outside) if key else {}
+    dim_rows, overall_rows = [], []
+    for (name, block), result in zip(parts, results):
         reason = suppressed.get(name)
-        levels = q.level_of(result.mean)
+        hidden = hidden_cells.get(name, np.zeros(len(q.dimensions), dtype=bool))
+        overall = result
+        if hidden.any() and not hidden.all() and reason is None:  # the overall index on the shown dimensions
+            overall = stats.mean_intervals(block[:, ~hidden], weights[~hidden],
+                                           rng=stats.group_rng(rules.seed, f"{key}:{name}:shown"),
+                                           confidence=rules.confidence, n_resamples=rules.n_resamples,
+                                           bootstrap_max_n=rules.bootstrap_max_n)
+        levels = np.where(hidden, np.nan, q.level_of(result.mean))
         for j, d in enumerate(q.dimensions):
             row = {"dimension": d.id, "name": d.name, "weight": d.weight, "n": int(result.n[j]),
                    "mean": result.mean[j], "ci_low": result.low[j], "ci_high": result.high[j],
                    "index": float(q.index(result.mean[j])), "level": levels[j],
-                   "level_name": q.level_name(levels[j])}
+                   "level_name": "too few answers" if hidden[j] else q.level_name(levels[j])}
             if key is not None:
-                row = {key: name, **row, "suppressed": reason is not None, "suppressed_reason": reason or ""}
+                row = {key: name, **row, "suppressed": reason is not None, "suppressed_reason": reason or "",
+                       "hidden": bool(hidden[j])}
             dim_rows.append(row)
+        all_hidden = bool(hidden.all())
         staged = np.nanmin(levels) if np.isfinite(levels).any() else np.nan
-        continuous = q.level_of(result.overall)
+        continuous = None if all_hidden else q.level_of(overall.overall)
         overall_rows.append({
             "scope": "organisation" if key is None else key, "group": name, "n": len(block),
-            "score": result.overall, "ci_low": result.overall_low, "ci_high": result.overall_high,
-            "index": float(q.index(result.overall)), "continuous_level": continuous,
+            "score": np.nan if all_hidden else overall.overall, "ci_low": overall.overall_low,
+            "ci_high": overall.overall_high, "index": float(q.index(overall.overall)), "continuous_level": continuous,
             "continuous_level_name": q.level_name(continuous), "staged_level": staged,
             "staged_level_name": q.level_name(staged),
             "levels_differ": bool(continuous is not None and np.isfinite(staged) and continuous != staged),
-            "dimensions_scored": int(np.isfinite(result.mean).sum()), "method": result.method,
-            "suppressed": reason is not None, "suppressed_reason": reason or "",
+            "dimensions_scored": int((np.isfinite(result.mean) & ~hidden).sum()), "method": result.method,
+            "suppressed": reason is not None or all_hidden, "suppressed_reason": reason or ("small" if all_hidden else ""),
         })
     dim_table = pd.DataFrame(dim_rows)
     overall = pd.DataFrame(overall_rows)
     if key is not None and len(dim_table):
-        blank = dim_table["suppressed"]
+        blank = dim_table["suppressed"] | dim_table["hidden"]
         dim_table.loc[blank, ["mean", "ci_low", "ci_high", "index", "level"]] = np.nan
-        dim_table.loc[blank, "level_name"] = "suppressed"
+        dim_table.loc[dim_table["suppressed"], "level_name"] = "suppressed"
         blank = overall["suppressed"]
         overall.loc[blank, ["score", "ci_low", "ci_high", "index", "continuous_level", "staged_level"]] = np.nan
         overall.loc[blank, ["continuous_level_name", "staged_level_name"]] = "suppressed"
         overall.loc[blank, "levels_differ"] = False
-    return dim_table, overall, raw
+    return dim_table, overall, results
+
+
+def _hidden_cells(names: list, results: list[stats.MeanIntervals], suppressed: dict, rules: ScoringRules,
+                  outside: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per group, the dimensions scored for too few respondents to show, with complements (the
+    groups already hidden, and the respondents outside every group, count as hidden)."""
+    out = {name: np.zeros(len(results[0].n), dtype=bool) for name in names}
+    for j in range(len(results[0].n)):
+        sizes = {name: int(r.n[j]) for name, r in zip(names, results)}
+        if not any(0 < n < rules.min_group_size for g, n in sizes.items() if g not in suppressed):
+            continue  # nothing new to hide: the groups' own suppression already protects this dimension
+        preset = dict.fromkeys(suppressed, SMALL)
+        if outside is not None and outside[j] > 0:
+            sizes[NO_UNIT] = int(outside[j])
+            preset[NO_UNIT] = SMALL
+        hidden = complete_suppression(sizes, preset, rules.min_group_size)
+        for name in hidden:
+            if name in out and name not in suppressed:
+                out[name][j] = True
+    return out
 
 
 def _empty_group_table(key: str) -> pd.DataFrame:
     return pd.DataFrame(columns=[key, "dimension", "name", "weight", "n", "mean", "ci_low", "ci_high", "index",
-                                 "level", "level_name", "suppressed", "suppressed_reason"])
+                                 "level", "level_name", "suppressed", "suppressed_reason", "hidden"])
 
 
 def _reliability(sums: ItemSums, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
@@ -612,8 +671,9 @@ def _icc(intervals: list[stats.MeanIntervals], q: Questionnaire) -> pd.DataFrame
 
 
 def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Questionnaire, rules: ScoringRules,
-                hidden_units: dict) -> pd.DataFrame:
-    """Unit x role means per dimension, with suppression applied along units and roles."""
+                cell_mask: pd.DataFrame) -> pd.DataFrame:
+    """Unit x role means per dimension, with the crossing's suppression and, per dimension, cells
+    whose scored respondents are too few (protected along units and roles)."""
     n_roles = len(roles.names)
     valid = (units.codes >= 0) & (roles.codes >= 0)
     cells = np.where(valid, units.codes * n_roles + roles.codes, -1)
@@ -624,13 +684,16 @@ def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Quest
     used = np.flatnonzero(sizes)
     table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
                           "role": [roles.names[c % n_roles] for c in used], "n": sizes[used]})
-    matrix = table.pivot(index="unit", columns="role", values="n").fillna(0).astype(int)
-    mask = suppress_table(matrix, rules.min_group_size, suppressed_rows=set(hidden_units))
-    hidden = mask.to_numpy()[matrix.index.get_indexer(table["unit"]), matrix.columns.get_indexer(table["role"])]
+    rows, cols = cell_mask.index.get_indexer(table["unit"]), cell_mask.columns.get_indexer(table["role"])
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums[used] / counts[used]
-    frames = [table.assign(dimension=d, mean=np.where(hidden, np.nan, means[:, j]), suppressed=hidden)
-              for j, d in enumerate(q.dimension_ids)]
+    frames = []
+    for j, d in enumerate(q.dimension_ids):
+        scored = table.assign(n=counts[used, j]).pivot(index="unit", columns="role", values="n")
+        scored = scored.reindex(index=cell_mask.index, columns=cell_mask.columns).fillna(0).astype(int)
+        mask = suppress_table(scored, rules.min_group_size, initial=cell_mask)
+        hidden = mask.to_numpy()[rows, cols]
+        frames.append(table.assign(dimension=d, mean=np.where(hidden, np.nan, means[:, j]), suppressed=hidden))
     out = pd.concat(frames, ignore_index=True)
     return out[["unit", "role", "dimension", "n", "mean", "suppressed"]]
 

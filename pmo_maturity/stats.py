@@ -12,6 +12,7 @@ published values (see ``tests/test_stats.py`` and ``docs/method.md`` for the sou
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -272,7 +273,8 @@ def _bootstrap(x, w, rng, n_resamples, tail):
         overall = weighted / np.where(has, w, 0.0).sum(axis=1)
     single = present.sum(axis=0) < 2
     q = [100 * tail, 100 * (1 - tail)]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a dimension nobody in the group scored
         low, high = np.nanpercentile(np.where(has, means, np.nan), q, axis=0) if has.any() else (nan, nan)
     low = np.where(single, np.nan, low)
     high = np.where(single, np.nan, high)

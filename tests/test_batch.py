@@ -47,17 +47,23 @@ def test_index_links_every_report_and_lists_suppressed(small_batch):
 
 
 def _failing_notebook(tmp_path, unit: str):
+    """A copy of the report notebook that fails for one unit while a flag file exists (a transient
+    failure, such as a locked input, that a resumed run no longer meets)."""
+    flag = tmp_path / "fail-now"
+    flag.touch()
     nb = nbformat.read(str(notebook_path("assessment")), as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell(f"if unit == {unit!r}:\n    raise RuntimeError('planted failure')"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        f"import pathlib\nif unit == {unit!r} and pathlib.Path({str(flag)!r}).exists():\n"
+        f"    raise RuntimeError('planted failure')"))
     path = tmp_path / "failing.ipynb"
     nbformat.write(nb, str(path))
-    return path
+    return path, flag
 
 
 def test_a_failing_unit_does_not_stop_the_others_and_resume_reruns_it(tmp_path, small_export):
     out = tmp_path / "batch"
     runner = CliRunner()
-    failing = _failing_notebook(tmp_path, "Sales")
+    failing, flag = _failing_notebook(tmp_path, "Sales")
     first = runner.invoke(main, ["batch", str(small_export), "--out", str(out), "--workers", "2", "--notebook",
                                  str(failing), "--no-progress"])
     assert first.exit_code == 1, first.output
@@ -71,8 +77,9 @@ def test_a_failing_unit_does_not_stop_the_others_and_resume_reruns_it(tmp_path, 
     assert f'href="{sales["error_notebook"]}"' in index and "planted failure" in index
     done = {u: (out / e["html"]).stat().st_mtime_ns for u, e in manifest["units"].items() if e["status"] == "ok"}
 
+    flag.unlink()
     second = runner.invoke(main, ["batch", str(small_export), "--out", str(out), "--workers", "2", "--resume",
-                                  "--no-progress"])
+                                  "--notebook", str(failing), "--no-progress"])
     assert second.exit_code == 0, second.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["units"]["Sales"]["status"] == "ok" and not manifest["failed"]
@@ -81,6 +88,11 @@ def test_a_failing_unit_does_not_stop_the_others_and_resume_reruns_it(tmp_path, 
         assert manifest["units"][unit].get("reused") is True
         assert (out / manifest["units"][unit]["html"]).stat().st_mtime_ns == mtime
     assert manifest["portfolio"].get("reused") is True
+    third = runner.invoke(main, ["batch", str(small_export), "--out", str(out), "--workers", "2", "--resume",
+                                 "--notebook", str(failing), "--target", "4", "--no-progress"])
+    assert third.exit_code == 0, third.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not [u for u, e in manifest["units"].items() if e.get("reused")]  # new settings: everything again
 
 
 def test_any_executor_can_run_the_batch(tmp_path, small_export):
