@@ -204,12 +204,12 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
 def group_totals(codes: np.ndarray, groups: int, *arrays: np.ndarray) -> list[np.ndarray]:
     """Column totals of each array per group code (codes < 0 are skipped), in row chunks with a
     small dense group indicator per chunk (one BLAS product per array and chunk)."""
-    if groups > 32:  # many groups: one weighted bincount per array beats a wide indicator matrix
+    if groups > 32:  # many groups: a weighted bincount per column beats a wide indicator matrix
         valid = codes >= 0
-        width = arrays[0].shape[1]
-        cells = (codes[valid, None] * width + np.arange(width)).ravel()
-        return [np.bincount(cells, weights=a[valid].ravel(), minlength=groups * width).reshape(groups, width)
-                for a in arrays]
+        every = bool(valid.all())
+        keys = codes if every else codes[valid]
+        return [np.column_stack([np.bincount(keys, weights=a[:, j] if every else a[valid, j], minlength=groups)
+                                 for j in range(a.shape[1])]) for a in arrays]
     rows = max(1024, min(CHUNK, 2_000_000 // max(groups, 1)))
     out = [np.zeros((groups, a.shape[1])) for a in arrays]
     for start in range(0, len(codes), rows):

@@ -713,8 +713,10 @@ def _value_detail(code: int, scale: Scale) -> str:
 
 def _superseded(meta: pd.DataFrame, rejected: np.ndarray) -> np.ndarray:
     """Earlier submissions of a respondent id among otherwise valid rows (latest kept)."""
-    candidates = meta[~rejected] if rejected.any() else meta
-    if candidates.empty or candidates["respondent_id"].nunique() == len(candidates):
+    if meta["respondent_id"].is_unique:  # the usual case, checked without copying the text columns
+        return np.zeros(len(meta), dtype=bool)
+    candidates = meta.loc[~rejected, ["respondent_id", "submitted_at", "row"]]
+    if candidates.empty or candidates["respondent_id"].is_unique:
         return np.zeros(len(meta), dtype=bool)
     ids = candidates["respondent_id"]
     dup = ids.duplicated(keep=False)

@@ -687,12 +687,15 @@ def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Quest
     rows, cols = cell_mask.index.get_indexer(table["unit"]), cell_mask.columns.get_indexer(table["role"])
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums[used] / counts[used]
+    base_hidden = cell_mask.to_numpy()[rows, cols]
     frames = []
     for j, d in enumerate(q.dimension_ids):
-        scored = table.assign(n=counts[used, j]).pivot(index="unit", columns="role", values="n")
-        scored = scored.reindex(index=cell_mask.index, columns=cell_mask.columns).fillna(0).astype(int)
-        mask = suppress_table(scored, rules.min_group_size, initial=cell_mask)
-        hidden = mask.to_numpy()[rows, cols]
+        n_j = counts[used, j]
+        hidden = base_hidden
+        if ((n_j > 0) & (n_j < rules.min_group_size) & ~base_hidden).any():  # cells thinner on this dimension
+            scored = table.assign(n=n_j).pivot(index="unit", columns="role", values="n")
+            scored = scored.reindex(index=cell_mask.index, columns=cell_mask.columns).fillna(0).astype(int)
+            hidden = suppress_table(scored, rules.min_group_size, initial=cell_mask).to_numpy()[rows, cols]
         frames.append(table.assign(dimension=d, mean=np.where(hidden, np.nan, means[:, j]), suppressed=hidden))
     out = pd.concat(frames, ignore_index=True)
     return out[["unit", "role", "dimension", "n", "mean", "suppressed"]]
