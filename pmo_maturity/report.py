@@ -463,6 +463,16 @@ def _local_kernel_manager():
             if self.transport == "ipc":
                 self.ip = str(Path(tempfile.mkdtemp(prefix="pmo-kernel-")) / "kernel")
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts a kernel before asking it to shut down, which makes ipykernel
+            # log "KeyboardInterrupt caught in kernel" in every worker; a finished report has nothing
+            # left to interrupt.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+        interrupt_kernel = _async_interrupt_kernel
+
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
             if not restart and self.transport == "ipc":
