@@ -10,9 +10,10 @@ narrative -> report -> batch; each stage is one module and one function here.
 2.85
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from ._version import kit_version
-from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
-from .batch import BatchResult, run_batch
 from .errors import (
     ConfigurationError,
     PmoMaturityError,
@@ -21,16 +22,51 @@ from .errors import (
     ReportError,
     ResponsesError,
 )
-from .findings import Finding, Findings, find_findings
-from .narrative import Narrative, write_narrative
-from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire
-from .recommendations import Catalogue, Plan, load_catalogue, recommend
-from .responses import REASONS, Responses, load_responses
-from .sample import SampleData, generate_sample, sample_path
-from .scoring import ScoringRules, Scores, score
-from .report import render_report
-from .template import write_template
-from .trend import compare_cycles
+
+# The stage functions and types, by module. They are imported on first use, so that the command
+# line and the batch workers start without loading pandas, scipy and scikit-learn up front.
+_EXPORTS = {
+    "archetypes": ("Archetypes", "UnitGroups", "cluster_respondents", "cluster_units"),
+    "batch": ("BatchResult", "run_batch"),
+    "findings": ("Finding", "Findings", "find_findings"),
+    "narrative": ("Narrative", "write_narrative"),
+    "questionnaire": ("Dimension", "Item", "Level", "Questionnaire", "Scale", "load_questionnaire"),
+    "recommendations": ("Catalogue", "Plan", "load_catalogue", "recommend"),
+    "report": ("render_report",),
+    "responses": ("REASONS", "Responses", "load_responses"),
+    "sample": ("SampleData", "generate_sample", "sample_path"),
+    "scoring": ("ScoringRules", "Scores", "score"),
+    "template": ("write_template",),
+    "trend": ("compare_cycles",),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pmo_maturity' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units  # noqa: F401
+    from .batch import BatchResult, run_batch  # noqa: F401
+    from .findings import Finding, Findings, find_findings  # noqa: F401
+    from .narrative import Narrative, write_narrative  # noqa: F401
+    from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire  # noqa: F401
+    from .recommendations import Catalogue, Plan, load_catalogue, recommend  # noqa: F401
+    from .report import render_report  # noqa: F401
+    from .responses import REASONS, Responses, load_responses  # noqa: F401
+    from .sample import SampleData, generate_sample, sample_path  # noqa: F401
+    from .scoring import Scores, ScoringRules, score  # noqa: F401
+    from .template import write_template  # noqa: F401
+    from .trend import compare_cycles  # noqa: F401
 
 __version__ = kit_version()
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._version import kit_version
-from .export import atomic_write_bytes, write_json
-from .narrative import render
-from .report import analyse, render_report, save_analysis
-from .scoring import ScoringRules
+
+# The heavy modules (pandas, scipy, the report) are imported inside the functions: the parent starts
+# its worker processes first, so that they load while it scores.
 
 MANIFEST = "manifest.json"
 INDEX = "index.html"
@@ -70,7 +69,7 @@ def run_unit(task: UnitTask) -> dict:
     html = Path(task.html)
     error_notebook = html.with_name(html.stem + ".error.ipynb")
     try:
-        from .report import ASSESSMENT_PARAMETERS, execute_notebook, export_html, validate_parameters
+        from .report import ASSESSMENT_PARAMETERS, execute_notebook, export_html, render_report, validate_parameters
 
         if task.notebook in ("assessment", "portfolio"):
             render_report(html, notebook=task.notebook, **task.parameters)
@@ -110,7 +109,7 @@ def _error_text(err: Exception) -> str:
 def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "outputs/batch", workers: int = 2,
               executor: Executor | None = None, resume: bool = False, questionnaire: str | Path | None = None,
               target: int | dict = 3, min_group_size: int = 5, headcount: int | dict | None = None,
-              organisation: str = "", seed: int = ScoringRules.seed, notebook: str | Path | None = None,
+              organisation: str = "", seed: int | None = None, notebook: str | Path | None = None,
               portfolio: bool = True, progress: bool = True) -> BatchResult:
     """Score an export once, then render one report per unit, the portfolio and an index page.
 
@@ -158,6 +157,11 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
          progress) -> BatchResult:
     """The batch's steps once the pool exists: score once, run the units, write the index."""
     warming = [pool.submit(warm_up) for _ in range(workers)]  # workers load while the parent scores
+    from .export import atomic_write_bytes, write_json
+    from .report import analyse, save_analysis
+    from .scoring import ScoringRules
+
+    seed = ScoringRules.seed if seed is None else seed
 
     # 1. Score once; every unit reads this analysis.
     analysis = analyse(source, questionnaire, unit_column=by, min_group_size=min_group_size, seed=seed,
@@ -280,6 +284,8 @@ def _progress(total: int, enabled: bool):
 
 
 def _index_html(analysis, manifest: dict) -> str:
+    from .narrative import render
+
     scores = analysis.scores
     overall = scores.overall.set_index("group")
     rows = []

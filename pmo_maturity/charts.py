@@ -18,7 +18,7 @@ matplotlib.use("Agg")  # no display: reports are rendered headless  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from markupsafe import Markup, escape  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 
 from .questionnaire import Questionnaire  # noqa: E402
 
@@ -323,6 +323,3 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
                 f"{counts[90]} within 90." if len(actions) else "No action is needed to reach the target.")
     return _render(fig, "30/60/90-day roadmap", takeaway)
 
-
-def caption(text: str) -> Markup:
-    return Markup('<p class="pmo-takeaway">{}</p>').format(escape(text))

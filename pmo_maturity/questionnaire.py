@@ -211,16 +211,6 @@ class Questionnaire(BaseModel):
     def weights(self) -> pd.Series:
         return pd.Series({d.id: d.weight for d in self.dimensions}, name="weight")
 
-    def items_frame(self) -> pd.DataFrame:
-        """One row per item: item, dimension, text, reverse."""
-        return pd.DataFrame(
-            [
-                {"item": i.id, "dimension": d.id, "dimension_name": d.name, "text": i.text, "reverse": i.reverse}
-                for d in self.dimensions
-                for i in d.items
-            ]
-        )
-
     # --- levels and indices ------------------------------------------------------------------
 
     @property

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import charts
 from ._resources import notebook_dir, template_dir
-from ._version import kit_version
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .errors import ConfigurationError, ReportError
 from .findings import Findings, find_findings
@@ -431,15 +430,16 @@ def notebook_path(name: str) -> Path:
     return path
 
 
-def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict) -> Path:
-    """Execute a notebook with papermill in a fresh kernel (the output is written atomically)."""
+def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict):
+    """Execute a notebook with papermill in a fresh kernel; the executed notebook is written to
+    ``output`` atomically and returned."""
     import papermill
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".running.{output.name}")
     try:
-        papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
+        executed = papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=False, kernel_name="python3", cwd=str(Path(notebook).parent),
                                    request_save_on_cell_execute=False,
                                    kernel_manager_class="pmo_maturity.report.LocalKernelManager")
@@ -448,7 +448,7 @@ def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict)
             os.replace(tmp, output.with_name(output.stem + ".error.ipynb"))
         raise
     os.replace(tmp, output)
-    return output
+    return executed
 
 
 def _local_kernel_manager():
@@ -503,13 +503,14 @@ def _exporter():
     return _EXPORTER
 
 
-def export_html(notebook: str | Path, output: str | Path, title: str | None = None) -> Path:
-    """Export an executed notebook to self-contained HTML without code or prompts (atomically)."""
+def export_html(notebook, output: str | Path, title: str | None = None) -> Path:
+    """Export an executed notebook (a path or a notebook node) to self-contained HTML without code
+    or prompts (atomically)."""
     import nbformat
 
     from .export import atomic_write_bytes
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
     if title:
         nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or Path(output).stem}})
@@ -546,8 +547,8 @@ def render_report(output: str | Path, *, unit: str | None = None, notebook: str 
         parameters["scores_file"] = str(Path(parameters["scores_file"]).resolve())
     output = Path(output).resolve()
     executed = output.with_suffix(".ipynb")
-    execute_notebook(notebook_path(notebook), executed, parameters)
-    html = export_html(executed, output, title=output.stem)
+    nb = execute_notebook(notebook_path(notebook), executed, parameters)
+    html = export_html(nb, output, title=output.stem)
     if not keep_notebook:
         executed.unlink()
     return html
@@ -574,7 +575,3 @@ main { max-width: 1000px; margin: 0 auto; padding: 0 1.5rem 3rem; }
 .pmo-dimension { margin-bottom: 1.2rem; }
 """
 
-
-def escape_text(text: str) -> str:
-    """HTML-escape untrusted text (exposed for the index page)."""
-    return str(escape(text))

@@ -396,13 +396,6 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
                   role_cells=role_cells, data_quality=quality, provenance=provenance, responses=responses)
 
 
-def respondent_dimension_scores(items: np.ndarray, q: Questionnaire, min_answered: float) -> np.ndarray:
-    """(respondents x dimensions) means of answered items (raw answers, reverse-keyed items not yet
-    reversed); NaN when fewer than ``min_answered`` of the dimension's items are answered."""
-    return _item_sums(np.asarray(items, dtype=float), q, ScoringRules(min_answered=min_answered), None, 0) \
-        .dimension_scores
-
-
 def _item_sums(raw: np.ndarray, q: Questionnaire, rules: ScoringRules, unit_codes, units: int) -> ItemSums:
     return accumulate(raw, membership=_membership(q), needed=np.array([d.min_answered(rules.min_answered)
                                                                         for d in q.dimensions]),

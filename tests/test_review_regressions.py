@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_maturity import (cluster_respondents, load_questionnaire, load_responses, recommend, score,
+from pmo_maturity import (load_questionnaire, load_responses, recommend, score,
                           write_narrative)
 from pmo_maturity.privacy import suppress_crossing
 from pmo_maturity.report import prepare
