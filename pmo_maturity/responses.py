@@ -632,8 +632,6 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].iloc[idx]]
         records.append(_records(meta, idx, columns.meta.get("respondent_id", ""), "superseded", detail))
         rejected |= superseded
-    records += _malformed_records(table.info)
-
     flags = _flags(meta, q, ~rejected, scan)
     extra = frame[columns.extra].rename(columns=lambda h: h if h not in meta.columns else f"{h} (file)")
     extra = extra.reset_index(drop=True)
@@ -642,11 +640,16 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         meta, extra = meta[keep].reset_index(drop=True), extra[keep].reset_index(drop=True)
         values = _compact_rows(values, keep)
     data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
-    quarantine = _concat_quarantine(records)
-    rows_in = n + len(table.info.malformed)
-    responses = Responses(data=data, quarantine=quarantine, flags=flags,
-                          summary=_summary(rows_in, data, quarantine, flags, columns, table.info, "wide"),
-                          questionnaire=q, columns=columns, source=table.info)
+    return _finish(data, records, flags, n, q, columns, table.info, "wide", exclude_flagged)
+
+
+def _finish(data: pd.DataFrame, records: list, flags: pd.DataFrame, n: int, q: Questionnaire, columns: ColumnMap,
+            info: SourceInfo, layout: str, exclude_flagged: bool) -> Responses:
+    """Assemble the result: malformed lines join the quarantine, and every input row is counted."""
+    quarantine = _concat_quarantine([*records, *_malformed_records(info)])
+    summary = _summary(n + len(info.malformed), data, quarantine, flags, columns, info, layout)
+    responses = Responses(data=data, quarantine=quarantine, flags=flags, summary=summary, questionnaire=q,
+                          columns=columns, source=info)
     return _exclude_flagged(responses) if exclude_flagged else responses
 
 
@@ -884,12 +887,5 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     data = data.sort_values("row").reset_index(drop=True)
     data = data[["row", "respondent_id", "unit", "role", "comment", "submitted_at", "start_time", "input_rows",
                  *q.item_ids]]
-    kept_all = np.ones(len(data), dtype=bool)
-    flags = _flags(data, q, kept_all)
-    records += _malformed_records(table.info)
-    quarantine = _concat_quarantine(records)
-    rows_in = n + len(table.info.malformed)
-    responses = Responses(data=data, quarantine=quarantine, flags=flags,
-                          summary=_summary(rows_in, data, quarantine, flags, cols, table.info, "long"),
-                          questionnaire=q, columns=cols, source=table.info)
-    return _exclude_flagged(responses) if exclude_flagged else responses
+    flags = _flags(data, q, np.ones(len(data), dtype=bool))
+    return _finish(data, records, flags, n, q, cols, table.info, "long", exclude_flagged)
