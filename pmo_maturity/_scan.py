@@ -5,15 +5,64 @@ is page-faulted in). These passes walk the rows in chunks of ``CHUNK`` and keep 
 chunk-sized: :func:`scan_answers` validates answers while loading, :func:`accumulate` computes
 everything scoring needs from the items (dimension scores, the pairwise covariance sums behind
 alpha, and the per-unit sums behind rwg(j)) in one pass.
+
+On large files both passes split the rows between threads (one per core, numpy releases the GIL),
+with BLAS held to one thread meanwhile so the two kinds of threads do not fight over the cores.
+Every sum is of exact small integers (or halves), so the result does not depend on the split.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
 CHUNK = 32_768
+PART_CHUNKS = 8  # a thread's unit of work: parts of 8 chunks (smaller files stay on one thread)
+MAX_THREADS = 4
+
+
+def thread_count() -> int:
+    """Threads for the passes: one per usable core, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def split_rows(rows: int, block: int, part: Callable[[int, int], object]) -> list:
+    """``part(start, stop)`` over consecutive row ranges of a fixed size (a multiple of ``block``),
+    in threads when there are several; the results in row order.
+
+    The ranges do not depend on the number of threads, so sums combined from the parts are the
+    same on every machine.
+    """
+    size = max(block, PART_CHUNKS * CHUNK // block * block)
+    ranges = [(start, min(rows, start + size)) for start in range(0, rows, size)] or [(0, 0)]
+    return map_threads(lambda r: part(*r), ranges)
+
+
+def map_threads(function: Callable, items: list, rows: int | None = None) -> list:
+    """``[function(item) for item in items]``, in threads when there are several items (and, if
+    given, ``rows`` is at least a part's worth); the functions must write to disjoint memory."""
+    threads = min(thread_count(), len(items))
+    if threads <= 1 or (rows is not None and rows < PART_CHUNKS * CHUNK):
+        return [function(item) for item in items]
+    with _one_blas_thread(), ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(function, items))
+
+
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 # Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label.
 OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN = 0, 1, 2, 3, 4
@@ -59,35 +108,13 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
         if len(rows):
             bad_parts.append((rows, np.full(len(rows), j), codes[rows].astype(np.int8)))
     block = 1 << 17
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        part = slice(start, stop)
-        count, lo, hi, rev = answered[part], row_low[part], row_high[part], reverse_answered[part]
-        for j in range(n_items):
-            column = values[part, j]
-            if j in trusted:
-                column[:] = numeric[j][part]
-            elif j in numeric:
-                column[:] = numeric[j][part]
-                with np.errstate(invalid="ignore"):
-                    whole = np.floor(column) == column
-                    bad = ~((column >= low) & (column <= high) & whole) & (column == column)
-                if bad.any():
-                    rows = np.flatnonzero(bad)
-                    bad_parts.append((rows + start, np.full(len(rows), j),
-                                      np.where(whole[rows], OUT_OF_RANGE, NOT_ON_SCALE).astype(np.int8)))
-                    column[rows] = np.nan
-            elif j in converted:
-                column[:] = converted[j][0][part]
-            else:
-                column[:] = np.nan
-                continue
-            present = column == column
-            count += present
-            np.fmin(lo, column, out=lo)
-            np.fmax(hi, column, out=hi)
-            if reverse[j]:
-                rev |= present
+
+    def part(first: int, last: int) -> None:
+        for start in range(first, last, block):
+            _scan_block(start, min(last, start + block), values, numeric, converted, trusted, n_items, low, high,
+                        reverse, answered, row_low, row_high, reverse_answered, bad_parts)
+
+    split_rows(n, block, part)
     if bad_parts:
         rows, cols, codes = (np.concatenate(p) for p in zip(*bad_parts))
         order = np.lexsort((cols, rows))
@@ -98,19 +125,57 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
     return AnswerScan(values, rows, cols, codes, answered, row_low, row_high, reverse_answered)
 
 
+def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, high, reverse, answered, row_low,
+                row_high, reverse_answered, bad_parts) -> None:
+    """Fill and check rows ``start:stop`` of the answer matrix (threads work on disjoint rows)."""
+    part = slice(start, stop)
+    count, lo, hi, rev = answered[part], row_low[part], row_high[part], reverse_answered[part]
+    for j in range(n_items):
+        column = values[part, j]
+        if j in trusted:
+            column[:] = numeric[j][part]
+        elif j in numeric:
+            column[:] = numeric[j][part]
+            with np.errstate(invalid="ignore"):
+                whole = np.floor(column) == column
+                bad = ~((column >= low) & (column <= high) & whole) & (column == column)
+            if bad.any():
+                rows = np.flatnonzero(bad)
+                bad_parts.append((rows + start, np.full(len(rows), j),  # list.append is atomic
+                                  np.where(whole[rows], OUT_OF_RANGE, NOT_ON_SCALE).astype(np.int8)))
+                column[rows] = np.nan
+        elif j in converted:
+            column[:] = converted[j][0][part]
+        else:
+            column[:] = np.nan
+            continue
+        present = column == column
+        count += present
+        np.fmin(lo, column, out=lo)
+        np.fmax(hi, column, out=hi)
+        if reverse[j]:
+            rev |= present
+
+
 def pair_sums(x: np.ndarray, centre: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every pair of columns, over the rows where both are present: the count, the sum of the
     first column and the sum of products (values centred on ``centre``), in row chunks."""
     n, k = x.shape
-    counts, sums, products = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
-    for start in range(0, n, CHUNK):
-        chunk = x[start:start + CHUNK]
-        present = ~np.isnan(chunk)
-        p = present.astype(float)
-        centred = np.where(present, chunk - centre, 0.0)
-        counts += p.T @ p
-        sums += centred.T @ p
-        products += centred.T @ centred
+
+    def part(first: int, last: int) -> list[np.ndarray]:
+        counts, sums, products = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
+        for start in range(first, last, CHUNK):
+            chunk = x[start:min(last, start + CHUNK)]
+            present = ~np.isnan(chunk)
+            p = present.astype(float)
+            centred = np.where(present, chunk - centre, 0.0)
+            counts += p.T @ p
+            sums += centred.T @ p
+            products += centred.T @ centred
+        return [counts, sums, products]
+
+    parts = split_rows(n, CHUNK, part)
+    counts, sums, products = (np.sum([p[i] for p in parts], axis=0) for i in range(3))
     return counts, sums, products
 
 
@@ -172,32 +237,47 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
     exact32 = 4 * ((high - low) / 2 + 0.5) ** 2 * CHUNK < 2**24
     work = np.float32 if exact32 else np.float64
     scores = np.empty((n, d))
-    scorable = np.zeros(d, dtype=np.int64)
-    pair_counts, pair_sums, pair_products = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
     with_groups = group_codes is not None and groups > 0
-    g_counts = np.zeros((groups, k)) if with_groups else None
-    g_sums = np.zeros((groups, k)) if with_groups else None
-    g_squares = np.zeros((groups, k)) if with_groups else None
-    for start in range(0, n, CHUNK):
-        stop = min(n, start + CHUNK)
-        x = np.array(raw[start:stop], dtype=float)
-        x[:, reverse] = low + high - x[:, reverse]
-        present = ~np.isnan(x)
-        p = present.astype(work)
-        centred = np.where(present, x - centre, 0.0).astype(work)
-        answered = (p @ membership.astype(work)).astype(float)  # exact integers; divide in float64
-        totals = (centred @ membership.astype(work)).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores[start:stop] = np.where(answered >= needed, totals / answered + centre, np.nan)
-        scorable += (answered >= 2).sum(axis=0)
-        pair_counts += p.T @ p
-        pair_sums += centred.T @ p
-        pair_products += centred.T @ centred
-        if with_groups:
-            counts, totals_, squares = group_totals(group_codes[start:stop], groups, p, centred, centred * centred)
-            g_counts += counts
-            g_sums += totals_
-            g_squares += squares
+    # Reverse-keyed answers centred: (low + high - x) - centre == -(x - centre).
+    sign = np.where(reverse, -1.0, 1.0).astype(work)
+    # [present | centred] @ [[M, 0], [0, M]] gives the answered count and the centred total per dimension.
+    member = np.zeros((2 * k, 2 * d), dtype=work)
+    member[:k, :d] = membership
+    member[k:, d:] = membership
+
+    def part(first: int, last: int) -> list:
+        scorable = np.zeros(d, dtype=np.int64)
+        both = np.zeros((2 * k, 2 * k))  # [[counts, sums.T], [sums, products]] of the pairs
+        by_group = np.zeros((groups, 3 * k)) if with_groups else None
+        # present | centred | squares, column-major like the answer matrix: every pass below runs
+        # down contiguous columns, and BLAS takes column-major operands without a copy.
+        z = np.empty((CHUNK, 3 * k if with_groups else 2 * k), dtype=work, order="F")
+        for start in range(first, last, CHUNK):
+            rows = min(last, start + CHUNK) - start
+            zc = z[:rows]
+            p, centred = zc[:, :k], zc[:, k:2 * k]
+            np.subtract(raw[start:start + rows], centre, out=centred, casting="same_kind")
+            centred *= sign
+            missing = np.isnan(centred)
+            np.copyto(centred, 0.0, where=missing)
+            np.logical_not(missing, out=missing)
+            np.copyto(p, missing)
+            pc = zc[:, :2 * k]
+            dims = (member.T @ pc.T).T.astype(float)  # exact integers and halves; divide in float64
+            answered, totals = dims[:, :d], dims[:, d:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scores[start:start + rows] = np.where(answered >= needed, totals / answered + centre, np.nan)
+            scorable += (answered >= 2).sum(axis=0)
+            both += pc.T @ pc
+            if with_groups:
+                np.multiply(centred, centred, out=zc[:, 2 * k:])
+                by_group += group_totals(group_codes[start:start + rows], groups, zc)[0]
+        return [scorable, both[:k, :k], both[k:, :k], both[k:, k:],
+                *((by_group[:, :k], by_group[:, k:2 * k], by_group[:, 2 * k:]) if with_groups else [None] * 3)]
+
+    parts = split_rows(n, CHUNK, part)
+    scorable, pair_counts, pair_sums, pair_products, g_counts, g_sums, g_squares = (
+        None if parts[0][i] is None else np.sum([p[i] for p in parts], axis=0) for i in range(7))
     return ItemSums(scores, scorable, pair_counts, pair_sums, pair_products, g_counts, g_sums, g_squares)
 
 

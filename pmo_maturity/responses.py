@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import ResponsesError
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
-from ._scan import AnswerScan, scan_answers
+from ._scan import AnswerScan, map_threads, scan_answers, split_rows
 from .readers import RawTable, SourceInfo, peek_header, read_table
 
 # Reason codes (printed in every data-quality report; keep the wording user-facing).
@@ -673,13 +673,17 @@ def _missing_units(meta: pd.DataFrame, columns: ColumnMap, rejected: np.ndarray,
 def _scorable(values: np.ndarray, q: Questionnaire, min_answered: float) -> np.ndarray:
     """Rows with at least one dimension answered enough to be scored."""
     ok = np.zeros(len(values), dtype=bool)
-    start = 0
-    for d in q.dimensions:
-        count = np.zeros(len(values), dtype=np.int64)
-        for j in range(start, start + len(d.items)):
-            count += ~np.isnan(values[:, j])
-        start += len(d.items)
-        ok |= count >= d.min_answered(min_answered)
+
+    def part(first: int, last: int) -> None:
+        start = 0
+        for d in q.dimensions:
+            count = np.zeros(last - first, dtype=np.int64)
+            for j in range(start, start + len(d.items)):
+                count += ~np.isnan(values[first:last, j])
+            start += len(d.items)
+            ok[first:last] |= count >= d.min_answered(min_answered)
+
+    split_rows(len(values), 1 << 17, part)
     return ok
 
 
@@ -690,9 +694,12 @@ def _too_few_detail(min_answered: float) -> str:
 def _compact_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Keep the rows ``keep`` of a column-major matrix we own, in place (no new large array)."""
     m = int(keep.sum())
-    for j in range(values.shape[1]):
+
+    def compact(j: int) -> None:
         column = values[:, j]
         column[:m] = column[keep]
+
+    map_threads(compact, list(range(values.shape[1])), len(values))
     return values[:m]
 
 

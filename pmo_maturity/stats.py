@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special  # the distribution functions, without the slower scipy.stats import
 
 from ._scan import covariance_from_sums, pair_sums
 
@@ -74,8 +74,8 @@ def feldt_interval(alpha: float, n: int, k: int, confidence: float = 0.95) -> tu
         return float("nan"), float("nan")
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence) / 2
-    low = 1 - (1 - alpha) * sps.f.ppf(1 - tail, df1, df2)
-    high = 1 - (1 - alpha) * sps.f.ppf(tail, df1, df2)
+    low = 1 - (1 - alpha) * special.fdtri(df1, df2, 1 - tail)
+    high = 1 - (1 - alpha) * special.fdtri(df1, df2, tail)
     return float(low), float(high)
 
 
@@ -180,7 +180,7 @@ def icc_from_sums(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> 
     icc1 = (msb - msw) / (msb + (k - 1) * msw) if msb + (k - 1) * msw > 0 else float("nan")
     icc2 = (msb - msw) / msb if msb > 0 else float("nan")
     f = msb / msw if msw > 0 else float("inf")
-    p = float(sps.f.sf(f, g - 1, n - g)) if np.isfinite(f) else 0.0
+    p = float(special.fdtrc(g - 1, n - g, f)) if np.isfinite(f) else 0.0
     return ICCResult(icc1, icc2, msb, msw, f, p, n, g, k)
 
 
@@ -286,12 +286,12 @@ def _analytic(cov, pairs, mean, n, w, tail):
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.diag(cov) / n)
         cov_means = cov * pairs / np.outer(n, n)  # Cov(mean_j, mean_k) under pairwise presence
-    t = sps.t.ppf(1 - tail, np.maximum(n - 1, 1))
+    t = special.stdtrit(np.maximum(n - 1, 1), 1 - tail)
     low, high = mean - t * se, mean + t * se
     has = ~np.isnan(mean)
     wh = np.where(has, w, 0.0)
     var = float(np.nansum(np.outer(wh, wh) * cov_means)) / wh.sum() ** 2
     overall = float(np.sum(wh[has] * mean[has]) / wh.sum())
-    t_all = sps.t.ppf(1 - tail, max(int(n[has].min()) - 1, 1))
+    t_all = special.stdtrit(max(int(n[has].min()) - 1, 1), 1 - tail)
     half = t_all * np.sqrt(var)
     return low, high, overall - half, overall + half

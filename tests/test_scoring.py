@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pmo_maturity import ConfigurationError, ScoringRules, load_questionnaire, load_responses, score
+from pmo_maturity.sample import sample_path
 
 from .conftest import write_yaml
 
@@ -280,3 +281,23 @@ def test_icc_matches_a_direct_anova_of_the_respondent_scores(sample_scores):
         direct = stats.icc_oneway(resp[row.dimension].to_numpy(), resp["unit"].to_numpy())
         assert row.icc1 == pytest.approx(direct.icc1, rel=1e-9)
         assert row.icc2 == pytest.approx(direct.icc2, rel=1e-9)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_results_do_not_depend_on_the_threads(monkeypatch, threads):
+    """Large files split their rows between threads; small chunks and forced threads on the
+    sample must give exactly the single-threaded load and scores."""
+    from pmo_maturity import _scan
+
+    monkeypatch.setattr(_scan, "CHUNK", 16)
+    monkeypatch.setattr(_scan, "thread_count", lambda: 1)
+    serial_responses = load_responses(sample_path())
+    serial = score(serial_responses)
+    monkeypatch.setattr(_scan, "thread_count", lambda: threads)
+    threaded_responses = load_responses(sample_path())
+    threaded = score(threaded_responses)
+    pd.testing.assert_frame_equal(serial_responses.data, threaded_responses.data)
+    pd.testing.assert_frame_equal(serial_responses.quarantine, threaded_responses.quarantine)
+    for name in ("respondents", "organisation", "units", "roles", "reliability", "agreement", "icc", "gaps",
+                 "role_cells"):
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(threaded, name), check_exact=True)
