@@ -236,7 +236,7 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
     # products are exact in float32 (24-bit mantissa) for any usual scale; BLAS is twice as fast.
     exact32 = 4 * ((high - low) / 2 + 0.5) ** 2 * CHUNK < 2**24
     work = np.float32 if exact32 else np.float64
-    scores = np.empty((n, d))
+    scores = np.empty((n, d), order="F")  # column-major like the answers: later per-dimension passes run down columns
     with_groups = group_codes is not None and groups > 0
     # Reverse-keyed answers centred: (low + high - x) - centre == -(x - centre).
     sign = np.where(reverse, -1.0, 1.0).astype(work)
@@ -288,8 +288,8 @@ def group_totals(codes: np.ndarray, groups: int, *arrays: np.ndarray) -> list[np
         valid = codes >= 0
         every = bool(valid.all())
         keys = codes if every else codes[valid]
-        return [np.column_stack([np.bincount(keys, weights=a[:, j] if every else a[valid, j], minlength=groups)
-                                 for j in range(a.shape[1])]) for a in arrays]
+        columns = [np.ascontiguousarray((a if every else a[valid]).T) for a in arrays]  # contiguous columns
+        return [np.column_stack([np.bincount(keys, weights=c, minlength=groups) for c in cs]) for cs in columns]
     rows = max(1024, min(CHUNK, 2_000_000 // max(groups, 1)))
     out = [np.zeros((groups, a.shape[1])) for a in arrays]
     for start in range(0, len(codes), rows):

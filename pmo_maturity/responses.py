@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -539,11 +540,11 @@ def _long_columns(headers, columns: ColumnMap) -> tuple[str, str] | None:
 def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd.DataFrame:
     """Canonical metadata columns (text, stripped; blanks missing; ids default to the row)."""
     out = pd.DataFrame({"row": rows})
-    for role in ("respondent_id", "unit", "role", "comment"):
-        if role in columns.meta:
-            out[role] = _text(frame[columns.meta[role]]).array
-        else:
-            out[role] = pd.Series([None] * len(out), dtype="str").array
+    text_roles = ("respondent_id", "unit", "role", "comment")
+    given = [role for role in text_roles if role in columns.meta]
+    cleaned = dict(zip(given, map_threads(lambda role: _text(frame[columns.meta[role]]).array, given, len(frame))))
+    for role in text_roles:
+        out[role] = cleaned[role] if role in cleaned else pd.Series([None] * len(out), dtype="str").array
     ids = out["respondent_id"]
     if ids.isna().any():
         out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
@@ -599,7 +600,12 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     frame, rows = table.frame, table.rows
     n = len(frame)
     meta = _meta_frame(frame, rows, columns)
-    scan = _scan_items(frame, columns.items, q, table.info.integer_columns)
+    # Whether any id repeats (a hash of every id) is worked out beside the answer scan: pyarrow
+    # releases the GIL, so on a large file it costs little extra time.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ids_unique = pool.submit(lambda: bool(meta["respondent_id"].is_unique))
+        scan = _scan_items(frame, columns.items, q, table.info.integer_columns)
+        ids_unique = ids_unique.result()
     values = scan.values
     records = []
     bad_row = np.zeros(n, dtype=bool)
@@ -625,7 +631,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         rejected |= too_few
     if require_unit:
         rejected |= _missing_units(meta, columns, rejected, records)
-    superseded = _superseded(meta, rejected)
+    superseded = _superseded(meta, rejected, ids_unique)
     if superseded.any():
         idx = np.flatnonzero(superseded)
         latest = meta[~rejected & ~superseded].set_index("respondent_id")["row"]
@@ -637,7 +643,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     extra = extra.reset_index(drop=True)
     if rejected.any():
         keep = ~rejected
-        meta, extra = meta[keep].reset_index(drop=True), extra[keep].reset_index(drop=True)
+        meta, extra = _keep_rows(meta, keep), _keep_rows(extra, keep)
         values = _compact_rows(values, keep)
     data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
     return _finish(data, records, flags, n, q, columns, table.info, "wide", exclude_flagged)
@@ -691,6 +697,15 @@ def _too_few_detail(min_answered: float) -> str:
     return f"fewer than {min_answered:.0%} of the items answered in every dimension"
 
 
+def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` with a fresh index; on large frames the columns are filtered in threads."""
+    if len(frame.columns) < 2:
+        return frame[keep].reset_index(drop=True)
+    idx = np.flatnonzero(keep)
+    kept = map_threads(lambda c: frame[c].take(idx).array, list(frame.columns), len(frame))
+    return pd.DataFrame(dict(zip(frame.columns, kept)), columns=frame.columns)
+
+
 def _compact_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Keep the rows ``keep`` of a column-major matrix we own, in place (no new large array)."""
     m = int(keep.sum())
@@ -721,9 +736,11 @@ def _value_detail(code: int, scale: Scale) -> str:
             f"({', '.join(scale.na_labels)})")
 
 
-def _superseded(meta: pd.DataFrame, rejected: np.ndarray) -> np.ndarray:
+def _superseded(meta: pd.DataFrame, rejected: np.ndarray, ids_unique: bool | None = None) -> np.ndarray:
     """Earlier submissions of a respondent id among otherwise valid rows (latest kept)."""
-    if meta["respondent_id"].is_unique:  # the usual case, checked without copying the text columns
+    if ids_unique is None:
+        ids_unique = meta["respondent_id"].is_unique
+    if ids_unique:  # the usual case, checked without copying the text columns
         return np.zeros(len(meta), dtype=bool)
     candidates = meta.loc[~rejected, ["respondent_id", "submitted_at", "row"]]
     if candidates.empty or candidates["respondent_id"].is_unique:

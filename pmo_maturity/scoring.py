@@ -420,10 +420,17 @@ def _respondent_frame(responses: Responses, q: Questionnaire, dim_scores: np.nda
     frame["unit"] = data["unit"].array if responses.has_units else pd.array([ORGANISATION] * n, dtype="str")
     frame["role"] = data["role"].fillna(NO_ROLE).array if responses.has_roles else pd.array([NO_ROLE] * n, dtype="str")
     w = q.weights.to_numpy()
-    has = ~np.isnan(dim_scores)
+    d = len(w)
+    block = np.empty((n, d + 1), order="F")  # column-major: the frame's columns are views, not copies
+    block[:, :d] = dim_scores
+    total, weight = np.zeros(n), np.zeros(n)  # the weighted mean over the scored dimensions, column by column
+    for j in range(d):
+        has = ~np.isnan(block[:, j])
+        total += np.where(has, block[:, j] * w[j], 0.0)
+        weight += has * w[j]
     with np.errstate(invalid="ignore", divide="ignore"):
-        overall = np.where(has, dim_scores, 0.0) @ w / (has @ w)
-    dims = pd.DataFrame(np.column_stack([dim_scores, overall]), columns=[*q.dimension_ids, "overall"])
+        np.divide(total, weight, out=block[:, d])
+    dims = pd.DataFrame(block, columns=[*q.dimension_ids, "overall"], copy=False)
     return pd.concat([frame, dims], axis=1)
 
 
@@ -448,7 +455,11 @@ class _Groups:
 
     def sorted(self, x: np.ndarray) -> np.ndarray:
         """The rows of ``x`` of respondents with a group, group by group."""
-        return np.take(x, self.order, axis=0)  # much faster than x[self.order] on large arrays
+        if x.ndim == 1 or not x.flags.f_contiguous:
+            return np.take(x, self.order, axis=0)  # much faster than x[self.order] on large arrays
+        out = np.empty((len(self.order), x.shape[1]), order="F")
+        map_threads(lambda j: np.take(x[:, j], self.order, out=out[:, j]), list(range(x.shape[1])), len(x))
+        return out
 
     def slices(self, sorted_values: np.ndarray):
         for g, name in enumerate(self.names):
