@@ -17,10 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from .privacy import suppress_crossing, suppressed_groups
 from .scoring import Scores
@@ -57,6 +53,10 @@ class Archetypes:
         Counts of archetype x unit / role, with suppressed cells blank.
     n_clustered, n_excluded : int
         Respondents clustered, and left out because a dimension was not scored.
+    projection : DataFrame
+        The clustered respondents' first two principal components of their standardised profiles
+        (columns ``x`` and ``y``, index as ``labels``), for the 2-D chart; computed here, once, so
+        that report kernels need no scikit-learn.
     """
 
     found: bool
@@ -72,6 +72,7 @@ class Archetypes:
     n_excluded: int = 0
     seed: int = 0
     method: str = ""
+    projection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["x", "y"]))
 
     @property
     def reportable(self) -> pd.DataFrame:
@@ -112,6 +113,8 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
     Respondents with any unscored dimension are left out of the clustering (their count is
     reported as ``n_excluded``): imputing a dimension would invent part of their profile.
     """
+    from sklearn.metrics import silhouette_score  # scikit-learn is loaded only where clustering runs
+
     seed = scores.rules.seed if seed is None else seed
     dims = scores.questionnaire.dimension_ids
     frame = scores.respondents if unit is None else scores.respondents[scores.respondents["unit"] == unit]
@@ -153,6 +156,10 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
 
 
 def _kmeans(k: int, seed: int):
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return make_pipeline(StandardScaler(), KMeans(n_clusters=k, n_init=10, random_state=seed))
 
 
@@ -220,7 +227,21 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     comp_units = comp_units.drop(index=[a for a in comp_units.index if a in hidden])
     comp_roles = comp_roles.drop(index=[a for a in comp_roles.index if a in hidden])
     return Archetypes(True, "", k=k, labels=label_series, profiles=profiles, composition_units=comp_units,
-                      composition_roles=comp_roles, **base)
+                      composition_roles=comp_roles, projection=_projection(complete[dims], label_series.index,
+                                                                          rules.seed), **base)
+
+
+def _projection(profiles: pd.DataFrame, index: pd.Index, seed: int) -> pd.DataFrame:
+    """First two principal components of the standardised profiles (a zero second axis when the
+    questionnaire has one dimension)."""
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    x = StandardScaler().fit_transform(profiles.to_numpy(dtype=float))
+    points = PCA(n_components=min(2, x.shape[1]), random_state=seed).fit_transform(x)
+    if points.shape[1] == 1:
+        points = np.column_stack([points[:, 0], np.zeros(len(points))])
+    return pd.DataFrame(points, index=index, columns=["x", "y"])
 
 
 def _words(q, dim_id: str) -> tuple[str, str]:
@@ -319,6 +340,10 @@ def cluster_units(scores: Scores, *, k_range: tuple[int, int] = (2, 4)) -> UnitG
     if len(complete) < MIN_UNITS:
         return UnitGroups(False, f"{len(complete)} reportable units with a complete profile; clustering needs "
                                  f"{MIN_UNITS}, so the units are ranked", table)
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
     z = StandardScaler().fit_transform(complete.to_numpy())
     ks = [k for k in range(k_range[0], k_range[1] + 1) if k <= len(complete) // 3]
     fits = {k: AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(z) for k in ks}

@@ -158,7 +158,7 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
     """The batch's steps once the pool exists: score once, run the units, write the index."""
     warming = [pool.submit(warm_up) for _ in range(workers)]  # workers load while the parent scores
     from .export import atomic_write_bytes, write_json
-    from .report import analyse, save_analysis
+    from .analysis import analyse, save_analysis
     from .scoring import ScoringRules
 
     seed = ScoringRules.seed if seed is None else seed
@@ -198,6 +198,11 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
             entries[PORTFOLIO] = {**old, "reused": True}
         else:
             tasks.append(UnitTask(PORTFOLIO, "portfolio", str(html), dict(common)))
+
+    # Longest first, so that no worker is left alone with a long report at the end: the portfolio
+    # (every unit), then units by size.
+    sizes = scores.respondents["unit"].value_counts()
+    tasks.sort(key=lambda t: (t.name != PORTFOLIO, -int(sizes.get(t.name, 0))))
 
     # 3. Run in parallel, recording each result as it arrives.
     manifest = {

@@ -62,6 +62,19 @@ def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
 
 
+def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour: str, label: str | None = None,
+          height: float = 0.75) -> None:
+    """Horizontal bars from ``start`` to ``stop`` at rows ``y``, as one collection: the same
+    picture as ``barh`` without an artist (and an autoscale update) per bar. The caller sets the
+    axis limits."""
+    from matplotlib.collections import PolyCollection
+
+    low, high = y - height / 2, y + height / 2
+    corners = np.stack([np.column_stack([start, low]), np.column_stack([start, high]),
+                        np.column_stack([stop, high]), np.column_stack([stop, low])], axis=1)
+    ax.add_collection(PolyCollection(corners, facecolors=colour, edgecolors="none", label=label), autolim=False)
+
+
 def _style(ax) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9)
@@ -158,28 +171,25 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
     """
     scale = q.scale
     middle = (scale.min + scale.max) / 2
-    rows = []
-    for d in q.dimensions:
-        for item in d.items:
-            values = answers[item.id].dropna()
-            n = len(values)
-            if n == 0:
-                continue
-            neg = (values < middle).mean() * 100
-            pos = (values > middle).mean() * 100
-            neutral = 100 - neg - pos
-            rows.append((f"{item.id}{' (R)' if item.reverse else ''}", neg, neutral, pos, d.short))
-    frame = pd.DataFrame(rows, columns=["item", "negative", "neutral", "positive", "dimension"]).iloc[::-1]
+    items = [(d, item) for d in q.dimensions for item in d.items]
+    values = answers[[item.id for _, item in items]].to_numpy(dtype=float)
+    n = (~np.isnan(values)).sum(axis=0)
+    answered = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        neg = (values < middle).sum(axis=0) / n * 100
+        pos = (values > middle).sum(axis=0) / n * 100
+    frame = pd.DataFrame({"item": [f"{item.id}{' (R)' if item.reverse else ''}" for _, item in items],
+                          "negative": neg, "neutral": 100 - neg - pos, "positive": pos,
+                          "dimension": [d.short for d, _ in items]})[answered].iloc[::-1]
     height = max(4.0, 0.17 * len(frame) + 1)
     fig, ax = plt.subplots(figsize=(7.5, height))
     fig.subplots_adjust(left=0.12, right=0.97, top=1 - 0.45 / height, bottom=0.5 / height)
     y = np.arange(len(frame))
-    ax.barh(y, -frame["negative"] - frame["neutral"] / 2, color=ANSWER_COLOURS["negative"], height=0.75,
-            label="Disagree")
-    ax.barh(y, frame["neutral"], left=-frame["neutral"] / 2, color=ANSWER_COLOURS["neutral"], height=0.75,
-            label="Neutral")
-    ax.barh(y, frame["positive"], left=frame["neutral"] / 2, color=ANSWER_COLOURS["positive"], height=0.75,
-            label="Agree")
+    half = frame["neutral"].to_numpy() / 2
+    _bars(ax, y, -half, -frame["negative"].to_numpy() - half, ANSWER_COLOURS["negative"], "Disagree")
+    _bars(ax, y, -half, half, ANSWER_COLOURS["neutral"], "Neutral")
+    _bars(ax, y, half, half + frame["positive"].to_numpy(), ANSWER_COLOURS["positive"], "Agree")
+    ax.set_ylim(-0.5, len(frame) - 0.5)
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(frame["item"], fontsize=7)
@@ -205,15 +215,15 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> 
     _bands(ax, q)
     palette = plt.get_cmap("tab10")
     role_names = sorted(shown["role"].unique())
-    for i, dim in enumerate(dims[::-1]):
-        block = shown[shown["dimension"] == dim]
-        if len(block) > 1:
-            ax.plot([block["mean"].min(), block["mean"].max()], [i, i], color="#999999", lw=1, zorder=1)
+    # dimensions (bottom to top) x roles; a role's missing dimensions are NaN and not drawn
+    table = shown.pivot_table(index="dimension", columns="role", values="mean", aggfunc="first")
+    table = table.reindex(index=dims[::-1], columns=role_names).to_numpy(dtype=float)
+    ys = np.arange(len(dims))
+    for i in np.flatnonzero((~np.isnan(table)).sum(axis=1) > 1):
+        ax.plot([np.nanmin(table[i]), np.nanmax(table[i])], [i, i], color="#999999", lw=1, zorder=1)
     for k, role in enumerate(role_names):
-        block = shown[shown["role"] == role].set_index("dimension")
-        ys = [i for i, d in enumerate(dims[::-1]) if d in block.index]
-        xs = [block.loc[d, "mean"] for d in dims[::-1] if d in block.index]
-        ax.scatter(xs, ys, color=palette(k % 10), label=_wrap(role, 24), s=36, zorder=2)
+        has = ~np.isnan(table[:, k])
+        ax.scatter(table[has, k], ys[has], color=palette(k % 10), label=_wrap(role, 24), s=36, zorder=2)
     ax.set_yticks(range(len(dims)))
     ax.set_yticklabels([_wrap(q.dimension(d).name, 32) for d in dims[::-1]], fontsize=8)
     ax.set_xlim(q.scale.min, q.scale.max)
@@ -308,10 +318,16 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
     height = max(2.2, 0.36 * len(actions) + 1.2)
     fig, ax = plt.subplots(figsize=(8.5, height))
     fig.subplots_adjust(left=0.03, right=0.97, top=1 - 0.2 / height, bottom=0.5 / height)
+    horizon = actions["horizon"].astype(int).to_numpy()
+    start = np.select([horizon == 30, horizon == 60], [0, 30], 60)
+    rows = np.arange(len(actions))
+    for days, colour in HORIZON_COLOURS.items():
+        mine = horizon == days
+        if mine.any():
+            _bars(ax, rows[mine], start[mine], horizon[mine], colour, height=0.6)
     for i, a in enumerate(actions.itertuples()):
-        start = {30: 0, 60: 30, 90: 60}[int(a.horizon)]
-        ax.barh(i, int(a.horizon) - start, left=start, color=HORIZON_COLOURS[int(a.horizon)], height=0.6)
-        ax.text(start + 1, i, f"{a.rank}. {a.title}", va="center", fontsize=7, color="#1b2631")
+        ax.text(start[i] + 1, i, f"{a.rank}. {a.title}", va="center", fontsize=7, color="#1b2631")
+    ax.set_ylim(-0.5, max(len(actions), 1) - 0.5)
     ax.set_yticks([])
     ax.set_xlim(0, 90)
     ax.set_xticks([0, 30, 60, 90])

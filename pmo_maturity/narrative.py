@@ -56,9 +56,19 @@ class Narrative:
         return str(self.html())
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes (every report runs in a fresh kernel). Jinja's
+    default folder is private to the user (created 0700 and checked); without it, no cache."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.FileSystemLoader(str(template_dir())),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,

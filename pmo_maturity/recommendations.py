@@ -122,7 +122,12 @@ def load_catalogue(path: str | Path | None = None, questionnaire: Questionnaire 
     must be one of its levels below the top.
     """
     file = Path(path) if path is not None else bundled_file(DEFAULT_CATALOGUE)
-    catalogue: Catalogue = validate_model(Catalogue, read_yaml_mapping(file), file)  # type: ignore[assignment]
+    return _catalogue_from(read_yaml_mapping(file), file, questionnaire)
+
+
+def _catalogue_from(raw: dict, file: Path, questionnaire: Questionnaire | None) -> Catalogue:
+    """Validate a catalogue's parsed YAML (and check it against the questionnaire when given)."""
+    catalogue: Catalogue = validate_model(Catalogue, raw, file)  # type: ignore[assignment]
     if questionnaire is not None:
         problems = []
         dims = set(questionnaire.dimension_ids)
@@ -329,7 +334,7 @@ def default_catalogue(questionnaire: Questionnaire) -> Catalogue | None:
         if path.is_file():
             raw = read_yaml_mapping(path)
             if raw.get("questionnaire") == questionnaire.id:
-                return load_catalogue(path, questionnaire)
+                return _catalogue_from(raw, path, questionnaire)
     return None
 
 

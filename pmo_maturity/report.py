@@ -13,9 +13,7 @@ each unit's notebook loads it (``scores_file``), so a unit report only does its 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -27,18 +25,14 @@ from markupsafe import Markup
 
 from . import charts
 from ._resources import notebook_dir, template_dir
-from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
+from .analysis import Analysis, analyse, load_analysis, save_analysis  # noqa: F401 - the report's API too
+from .archetypes import Archetypes
 from .errors import ConfigurationError, ReportError
 from .findings import Findings, find_findings
 from .narrative import Narrative, render, write_narrative
-from .questionnaire import load_questionnaire
 from .recommendations import Plan, recommend, resolve_target
-from .responses import load_responses
-from .sample import sample_path
-from .scoring import ORGANISATION, Scores, ScoringRules, score
+from .scoring import ORGANISATION, Scores, ScoringRules
 from .trend import compare_cycles
-
-ANALYSIS_MAGIC = b"pmo-maturity analysis v1\n"
 
 # The parameters of the notebooks: name -> accepted types (checked before every run).
 ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
@@ -50,64 +44,6 @@ ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
 PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
     k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous")
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# The organisation-wide analysis, computed once
-
-
-@dataclass
-class Analysis:
-    """Everything computed once for an organisation: scores, archetypes and unit groups."""
-
-    scores: Scores
-    archetypes: Archetypes
-    unit_groups: UnitGroups
-    organisation: str = ""
-    created: str = ""
-
-
-def analyse(responses: str | Path | None = None, questionnaire: str | Path | None = None, *,
-            unit_column: str | None = None, min_group_size: int = 5, seed: int = ScoringRules.seed,
-            organisation: str = "") -> Analysis:
-    """Load, score and cluster a response file (default: the bundled sample)."""
-    q = load_questionnaire(questionnaire)
-    loaded = load_responses(responses if responses is not None else sample_path(), q,
-                            unit_column=unit_column if unit_column else None)
-    rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
-    scores = score(loaded, rules=rules)
-    return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
-                    organisation=organisation, created=dt.date.today().isoformat())
-
-
-def save_analysis(analysis: Analysis, path: str | Path) -> str:
-    """Save an analysis for the unit notebooks (atomically); returns its SHA-256.
-
-    The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
-    and the notebooks check it).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.replace(tmp, path)
-    return hashlib.sha256(payload).hexdigest()
-
-
-def load_analysis(path: str | Path, sha256: str | None = None) -> Analysis:
-    """Load an analysis written by :func:`save_analysis` (refusing anything else)."""
-    path = Path(path)
-    try:
-        payload = path.read_bytes()
-    except OSError as err:
-        raise ReportError(f"{path}: cannot read the analysis file ({err})") from err
-    if not payload.startswith(ANALYSIS_MAGIC):
-        raise ReportError(f"{path}: not an analysis file written by pmo-maturity")
-    if sha256 and hashlib.sha256(payload).hexdigest() != sha256:
-        raise ReportError(f"{path}: the analysis file changed after the batch wrote it")
-    return pickle.loads(payload[len(ANALYSIS_MAGIC):])  # noqa: S301 - our own file, checked above
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,15 +196,8 @@ def _section(title: str, body: Markup, text: str = "") -> Html:
 def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tuple[np.ndarray, np.ndarray]:
     """First two principal components of the standardised profiles of clustered respondents
     (of the unit when given), for reportable archetypes only."""
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
-
-    dims = scores.questionnaire.dimension_ids
+    points = archetypes.projection.to_numpy(dtype=float)
     resp = scores.respondents.set_index("respondent_id").loc[archetypes.labels.index]
-    x = StandardScaler().fit_transform(resp[dims].to_numpy(dtype=float))
-    points = PCA(n_components=min(2, x.shape[1]), random_state=scores.rules.seed).fit_transform(x)
-    if points.shape[1] == 1:
-        points = np.column_stack([points[:, 0], np.zeros(len(points))])
     labels = archetypes.labels.to_numpy()
     keep = np.isin(labels, archetypes.reportable["archetype"].to_numpy())
     if unit is not None:

@@ -1,0 +1,81 @@
+"""The organisation-wide analysis (scores, archetypes, unit groups), computed once per run.
+
+The batch runner computes it in the parent process and saves it; each unit's notebook loads it
+(``scores_file``), so a unit report only does its own part. Kept apart from :mod:`.report` so that
+the parent needs no plotting library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
+from .errors import ReportError
+from .questionnaire import load_questionnaire
+from .responses import load_responses
+from .sample import sample_path
+from .scoring import Scores, ScoringRules, score
+
+ANALYSIS_MAGIC = b"pmo-maturity analysis v1\n"
+
+
+
+
+@dataclass
+class Analysis:
+    """Everything computed once for an organisation: scores, archetypes and unit groups."""
+
+    scores: Scores
+    archetypes: Archetypes
+    unit_groups: UnitGroups
+    organisation: str = ""
+    created: str = ""
+
+
+def analyse(responses: str | Path | None = None, questionnaire: str | Path | None = None, *,
+            unit_column: str | None = None, min_group_size: int = 5, seed: int = ScoringRules.seed,
+            organisation: str = "") -> Analysis:
+    """Load, score and cluster a response file (default: the bundled sample)."""
+    q = load_questionnaire(questionnaire)
+    loaded = load_responses(responses if responses is not None else sample_path(), q,
+                            unit_column=unit_column if unit_column else None)
+    rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
+    scores = score(loaded, rules=rules)
+    return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
+                    organisation=organisation, created=dt.date.today().isoformat())
+
+
+def save_analysis(analysis: Analysis, path: str | Path) -> str:
+    """Save an analysis for the unit notebooks (atomically); returns its SHA-256.
+
+    The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
+    and the notebooks check it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+    os.replace(tmp, path)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def load_analysis(path: str | Path, sha256: str | None = None) -> Analysis:
+    """Load an analysis written by :func:`save_analysis` (refusing anything else)."""
+    path = Path(path)
+    try:
+        payload = path.read_bytes()
+    except OSError as err:
+        raise ReportError(f"{path}: cannot read the analysis file ({err})") from err
+    if not payload.startswith(ANALYSIS_MAGIC):
+        raise ReportError(f"{path}: not an analysis file written by pmo-maturity")
+    if sha256 and hashlib.sha256(payload).hexdigest() != sha256:
+        raise ReportError(f"{path}: the analysis file changed after the batch wrote it")
+    return pickle.loads(payload[len(ANALYSIS_MAGIC):])  # noqa: S301 - our own file, checked above
