@@ -65,7 +65,7 @@ def batch(export: Path, out: Path, workers: int) -> float:
 
 
 def _import_only(args: tuple[str, str]) -> None:
-    from pmo_maturity.report import execute_notebook
+    from pmo_maturity.execution import execute_notebook
 
     execute_notebook(args[0], args[1], {})
 

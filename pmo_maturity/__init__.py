@@ -32,7 +32,7 @@ _EXPORTS = {
     "narrative": ("Narrative", "write_narrative"),
     "questionnaire": ("Dimension", "Item", "Level", "Questionnaire", "Scale", "load_questionnaire"),
     "recommendations": ("Catalogue", "Plan", "load_catalogue", "recommend"),
-    "report": ("render_report",),
+    "execution": ("render_report",),
     "responses": ("REASONS", "Responses", "load_responses"),
     "sample": ("SampleData", "generate_sample", "sample_path"),
     "scoring": ("ScoringRules", "Scores", "score"),
@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .narrative import Narrative, write_narrative  # noqa: F401
     from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire  # noqa: F401
     from .recommendations import Catalogue, Plan, load_catalogue, recommend  # noqa: F401
-    from .report import render_report  # noqa: F401
+    from .execution import render_report  # noqa: F401
     from .responses import REASONS, Responses, load_responses  # noqa: F401
     from .sample import SampleData, generate_sample, sample_path  # noqa: F401
     from .scoring import Scores, ScoringRules, score  # noqa: F401

@@ -69,7 +69,7 @@ def run_unit(task: UnitTask) -> dict:
     html = Path(task.html)
     error_notebook = html.with_name(html.stem + ".error.ipynb")
     try:
-        from .report import ASSESSMENT_PARAMETERS, execute_notebook, export_html, render_report, validate_parameters
+        from .execution import ASSESSMENT_PARAMETERS, execute_notebook, export_html, render_report, validate_parameters
 
         if task.notebook in ("assessment", "portfolio"):
             render_report(html, notebook=task.notebook, **task.parameters)
@@ -91,7 +91,7 @@ def warm_up() -> bool:
     workers get ready while the parent is still scoring."""
     import nbformat
 
-    from .report import _exporter
+    from .execution import _exporter
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     _exporter().from_notebook_node(nb, resources={"metadata": {"name": "warm-up"}})

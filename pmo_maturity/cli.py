@@ -395,7 +395,7 @@ def report(file: Path, unit: str | None, unit_column: str | None, portfolio: boo
       pmo-maturity report export.csv --portfolio -o outputs/portfolio.html
     """
     from .batch import slug
-    from .report import render_report
+    from .execution import render_report
 
     if portfolio and (unit or previous):
         raise click.UsageError("--portfolio shows every unit: it takes neither --unit nor --previous")
