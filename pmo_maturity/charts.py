@@ -1,9 +1,10 @@
 """Charts for the reports: one consistent palette, fixed scale limits, a takeaway on each.
 
-Every function returns a :class:`Chart`: a PNG (rendered once, embedded as a data URI so reports
-open offline) with a one-line takeaway computed from the data, which is shown as the caption and
-used as the image's alt text. Suppressed groups never reach a chart: the functions only draw the
-reportable rows of the tables they are given.
+Every function returns a :class:`Chart`: an SVG image (vector: sharp at any zoom, rendered once,
+embedded as a data URI so reports open offline) with a one-line takeaway computed from the data,
+which is shown as the caption and used as the image's alt text. Text stays text in the SVG (escaped
+by matplotlib), and an SVG shown through ``<img>`` can run no script. Suppressed groups never reach
+a chart: the functions only draw the reportable rows of the tables they are given.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")  # no display: reports are rendered headless  # noqa: E402
+SVG_STYLE = {
+    "svg.fonttype": "none",  # text as text: small files, and the reader's fonts (sans-serif fallback)
+    "svg.hashsalt": "pmo-maturity",  # the same chart gives the same file
+}
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -32,15 +37,15 @@ DPI = 96
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart and its one-line takeaway."""
+    """A rendered chart (SVG) and its one-line takeaway."""
 
-    png: bytes
+    svg: bytes
     takeaway: str
     title: str
     shown: tuple[str, ...] = ()  # the groups drawn (units, roles, archetypes), for checks
 
     def data_uri(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
 
     def html(self) -> Markup:
         return Markup('<figure class="pmo-chart"><figcaption class="pmo-takeaway">{}</figcaption>'
@@ -56,8 +61,9 @@ class Chart:
 
 def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     buffer = io.BytesIO()
-    # Fast zlib level: a report renders seven charts, and the files stay well under the 2 MB budget.
-    fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 2})
+    with matplotlib.rc_context(SVG_STYLE):
+        # dpi sizes the parts drawn as pixels (dense scatters); no date, so that files repeat
+        fig.savefig(buffer, format="svg", dpi=DPI, metadata={"Date": None})
     plt.close(fig)
     return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
 
@@ -272,7 +278,8 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
         names = list(shown["archetype"])
         for k, name in enumerate(names):
             mask = labels == name
-            ax2.scatter(points[mask, 0], points[mask, 1], s=8, alpha=0.6, color=palette(k % 8), label=name)
+            ax2.scatter(points[mask, 0], points[mask, 1], s=8, alpha=0.6, color=palette(k % 8), label=name,
+                        rasterized=True)  # up to 5,000 points: pixels, not 5,000 SVG shapes
         ax2.set_xlabel("First principal component", fontsize=8)
         ax2.set_ylabel("Second principal component", fontsize=8)
         ax2.set_xticks([])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
+import re
+import xml.etree.ElementTree as ET
 
 import pytest
-from PIL import Image
 
 from pmo_maturity import charts, cluster_respondents
 
@@ -16,9 +16,26 @@ def archetypes(sample_scores):
 
 
 def _image(chart):
-    img = Image.open(io.BytesIO(chart.png))
-    assert img.format == "PNG" and img.size[0] > 300 and img.size[1] > 150
-    return img
+    """The chart is a well-formed SVG of a readable size; returns the text it shows."""
+    root = ET.fromstring(chart.svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    width, height = (float(root.get(side).removesuffix("pt")) for side in ("width", "height"))
+    assert width > 300 and height > 150
+    assert chart.data_uri().startswith("data:image/svg+xml;base64,")
+    return " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def test_svg_text_is_escaped_and_files_repeat(questionnaire, sample_scores):
+    """Untrusted names stay text inside the SVG (no markup), and a chart renders byte for byte the
+    same twice (no date, fixed ids)."""
+    roles = sample_scores.roles.copy()
+    evil = '<script>alert(1)</script> & "Ops"'
+    roles.loc[roles["role"] == "Team member", "role"] = evil
+    chart = charts.perception_gaps(questionnaire, roles, 0.5)
+    assert b"<script>" not in chart.svg and b"&lt;script&gt;" in chart.svg
+    assert "<script>alert(1)</script>" in "".join(_image(chart).split())  # shown as written (wrapped)
+    again = charts.perception_gaps(questionnaire, roles, 0.5)
+    assert again.svg == chart.svg
 
 
 def test_dimension_scores_takeaway_cites_the_extremes(sample_scores, questionnaire):
@@ -38,6 +55,8 @@ def test_gap_chart_draws_only_reportable_roles(sample_scores, questionnaire):
     roles.loc[roles["role"] == "PMO staff", "suppressed"] = True
     chart = charts.perception_gaps(questionnaire, roles, 0.5)
     assert "PMO staff" not in chart.shown and "Team member" in chart.shown
+    text = _image(chart)
+    assert "PMO staff" not in text and "Team member" in text
     assert "Executive sponsor" in chart.takeaway and "vision" in chart.takeaway
 
 
@@ -45,7 +64,9 @@ def test_heatmap_draws_only_reportable_units(sample_scores, questionnaire):
     chart = charts.portfolio_heatmap(questionnaire, sample_scores.units, sample_scores.organisation)
     assert set(chart.shown) == set(sample_scores.reportable_units)
     assert set(sample_scores.suppressed_units).isdisjoint(chart.shown)
-    _image(chart)
+    text = _image(chart)
+    assert sample_scores.suppressed_units and not any(u in text for u in sample_scores.suppressed_units)
+    assert all(re.sub(r"\s+", " ", u).split(" ")[0] in text for u in sample_scores.reportable_units)
 
 
 def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire):
@@ -54,6 +75,8 @@ def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire):
     profiles.loc[profiles.index[-1], "suppressed"] = True
     chart = charts.archetype_profiles(questionnaire, profiles)
     assert hidden not in chart.shown and len(chart.shown) == len(profiles) - 1
+    text = _image(chart)
+    assert hidden.split(":")[0] not in text.replace("\n", " ")
     assert profiles.iloc[0]["archetype"] in chart.takeaway
 
 
@@ -62,7 +85,10 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
 
     chart = charts.item_answers(questionnaire, sample_responses.data)
     assert "% favourable answers" in chart.takeaway
+    text = _image(chart)
+    assert all(item in text for item in questionnaire.item_ids)
     plan = recommend(sample_scores)
     road = charts.roadmap(plan.actions)
+    assert plan.actions.iloc[0]["title"] in _image(road)
     counts = plan.actions["horizon"].value_counts()
     assert road.takeaway.startswith(f"{counts.get(30, 0)} actions start at once")
