@@ -18,6 +18,7 @@ from pathlib import Path
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .errors import ReportError
 from .questionnaire import load_questionnaire
+from .recommendations import Catalogue, default_catalogue
 from .responses import load_responses
 from .sample import sample_path
 from .scoring import Scores, ScoringRules, score
@@ -36,6 +37,7 @@ class Analysis:
     unit_groups: UnitGroups
     organisation: str = ""
     created: str = ""
+    catalogue: Catalogue | None = None  # the questionnaire's action catalogue, read once for every unit
 
 
 def analyse(responses: str | Path | None = None, questionnaire: str | Path | None = None, *,
@@ -48,7 +50,7 @@ def analyse(responses: str | Path | None = None, questionnaire: str | Path | Non
     rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
     scores = score(loaded, rules=rules)
     return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
-                    organisation=organisation, created=dt.date.today().isoformat())
+                    organisation=organisation, created=dt.date.today().isoformat(), catalogue=default_catalogue(q))
 
 
 def save_analysis(analysis: Analysis, path: str | Path) -> str:

@@ -222,7 +222,7 @@ def prepare(responses: str | None = None, questionnaire: str | None = None, unit
     q = scores.questionnaire
     targets = resolve_target(target, q, unit)
     findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
-    plan = recommend(scores, unit=unit, target=target, findings=findings)
+    plan = recommend(scores, unit=unit, target=target, findings=findings, catalogue=analysis.catalogue)
     trend = compare_cycles(scores, previous, unit=unit) if previous else None
     narrative = write_narrative(scores, unit=unit, findings=findings, plan=plan, archetypes=analysis.archetypes,
                                 headcount=headcount, trend=trend)
