@@ -279,7 +279,7 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
         for k, name in enumerate(names):
             mask = labels == name
             ax2.scatter(points[mask, 0], points[mask, 1], s=8, alpha=0.6, color=palette(k % 8), label=name,
-                        rasterized=True)  # up to 5,000 points: pixels, not 5,000 SVG shapes
+                        rasterized=len(points) > 1000)  # up to 5,000 points: pixels, not 5,000 SVG shapes
         ax2.set_xlabel("First principal component", fontsize=8)
         ax2.set_ylabel("Second principal component", fontsize=8)
         ax2.set_xticks([])
