@@ -122,34 +122,59 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
         raise ResponsesError(path, "old .xls workbooks are not supported; save it as .xlsx or .csv")
     try:
         with path.open("rb") as handle:
-            data = handle.read(65536) if header_only else handle.read()
+            head = handle.read(65536)
     except OSError as err:
         raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
-    if data[:4] == b"PK\x03\x04":
+    if head[:4] == b"PK\x03\x04":
         return _read_excel(path, sheet, text_columns, header_only)
-    return _read_csv(path, data, encoding, delimiter, text_columns, header_only)
+    return _read_csv(path, _Content(path, head), encoding, delimiter, text_columns, header_only)
 
 
-def _read_csv(path, data, encoding, delimiter, text_columns, header_only) -> RawTable:
+class _Content:
+    """A CSV file's first 64 KB, and its whole bytes only when a slower path needs them: the fast
+    parser reads the file itself (overlapping disk reads with parsing)."""
+
+    def __init__(self, path: Path, head: bytes):
+        self.path, self.head, self._whole = path, head, None
+
+    def whole(self) -> bytes:
+        if self._whole is None:
+            try:
+                self._whole = self.path.read_bytes()
+            except OSError as err:
+                raise ResponsesError(self.path, f"cannot be read: {err.strerror or err}") from err
+        return self._whole
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_csv(path, content: _Content, encoding, delimiter, text_columns, header_only) -> RawTable:
     # The hash (for provenance) runs in a thread while the file is parsed: hashlib releases the GIL.
     hashing = ThreadPoolExecutor(max_workers=1)
-    digest_future = hashing.submit(lambda: hashlib.sha256(data).hexdigest())
+    if header_only:  # only the headers are wanted: hash what was read
+        digest_future = hashing.submit(lambda: hashlib.sha256(content.head).hexdigest())
+    else:
+        digest_future = hashing.submit(_file_sha256, path)
     hashing.shutdown(wait=False)
     try:
-        return _parse_csv(path, data, encoding, delimiter, text_columns, header_only, digest_future)
+        return _parse_csv(path, content, encoding, delimiter, text_columns, header_only, digest_future)
     finally:
-        digest_future.result()
+        digest_future.exception()  # wait for the thread (a read error shows up in the parse)
 
 
-def _parse_csv(path, data, encoding, delimiter, text_columns, header_only, digest_future) -> RawTable:
-    if not data[:65536].strip() and not data.strip():
+def _parse_csv(path, content: _Content, encoding, delimiter, text_columns, header_only, digest_future) -> RawTable:
+    data = content.head
+    if not data.strip() and (len(data) < 65536 or not content.whole().strip()):
         raise ResponsesError(path, "the file is empty")
     head = data[:4096]
     if head.count(b"\x00") > len(head) // 20 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ResponsesError(path, "looks like a binary file, not CSV text (expected a CSV or XLSX export)")
     enc = encoding or sniff_encoding(data)
     try:
-        head_text = data[:65536].decode(enc, errors="replace")
+        head_text = data.decode(enc, errors="replace")
     except LookupError as err:
         raise ResponsesError(path, f"unknown encoding {enc!r}") from err
     head_text = head_text.lstrip("\ufeff")
@@ -160,14 +185,14 @@ def _parse_csv(path, data, encoding, delimiter, text_columns, header_only, diges
     if header_only:
         return RawTable(pd.DataFrame(columns=header), np.array([], int), info)
     simple_header = not any("\n" in h or "\r" in h for h in header)
-    frame = _read_csv_arrow(data, enc, delim, header, text_columns, info) if simple_header else None
+    frame = _read_csv_arrow(str(path), enc, delim, header, text_columns, info) if simple_header else None
     if frame is None and encoding is None:
-        whole = sniff_encoding(data, full=True)  # a non-UTF-8 byte after the first 64 KB
+        whole = sniff_encoding(content.whole(), full=True)  # a non-UTF-8 byte after the first 64 KB
         if whole != enc:
             enc = info.encoding = whole
-            frame = _read_csv_arrow(data, enc, delim, header, text_columns, info) if simple_header else None
+            frame = _read_csv_arrow(content.whole(), enc, delim, header, text_columns, info) if simple_header else None
     if frame is None:
-        frame, rows, malformed = _read_csv_records(path, data, enc, delim)
+        frame, rows, malformed = _read_csv_records(path, content.whole(), enc, delim)
         info.malformed = malformed
     else:
         rows = np.arange(2, len(frame) + 2)
@@ -175,8 +200,9 @@ def _parse_csv(path, data, encoding, delimiter, text_columns, header_only, diges
     return _strip_extra_header_rows(RawTable(frame, rows, info))
 
 
-def _read_csv_arrow(data, enc, delim, names, text_columns, info: SourceInfo) -> pd.DataFrame | None:
-    """Fast path (pyarrow). Returns None when a line is malformed, for the exact slow path."""
+def _read_csv_arrow(data: str | bytes, enc, delim, names, text_columns, info: SourceInfo) -> pd.DataFrame | None:
+    """Fast path (pyarrow) over a file path or bytes. Returns None when a line is malformed, for
+    the exact slow path."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -193,7 +219,7 @@ def _read_csv_arrow(data, enc, delim, names, text_columns, info: SourceInfo) -> 
         invalid.clear()
         try:
             table = pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(data)),
+                data if isinstance(data, str) else pa.BufferReader(pa.py_buffer(data)),
                 read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 22,
                                                column_names=names, skip_rows=1),
                 parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False,
