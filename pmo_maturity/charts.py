@@ -68,17 +68,19 @@ def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
 
 
-def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour: str, label: str | None = None,
-          height: float = 0.75) -> None:
-    """Horizontal bars from ``start`` to ``stop`` at rows ``y``, as one collection: the same
-    picture as ``barh`` without an artist (and an autoscale update) per bar. The caller sets the
-    axis limits."""
+def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour, label: str | None = None,
+          height: float = 0.75, vertical: bool = False) -> None:
+    """Horizontal bars from ``start`` to ``stop`` at rows ``y`` (columns when ``vertical``), as one
+    collection: the same picture as ``barh``/``bar`` without an artist (and an autoscale update) per
+    bar. The caller sets the axis limits."""
     from matplotlib.collections import PolyCollection
 
     low, high = y - height / 2, y + height / 2
     corners = np.stack([np.column_stack([start, low]), np.column_stack([start, high]),
                         np.column_stack([stop, high]), np.column_stack([stop, low])], axis=1)
-    ax.add_collection(PolyCollection(corners, facecolors=colour, edgecolors="none", label=label), autolim=False)
+    if vertical:
+        corners = corners[:, :, ::-1]
+    ax.add_collection(PolyCollection(corners, facecolors=[colour], edgecolors="none", label=label), autolim=False)
 
 
 def _style(ax) -> None:
@@ -263,9 +265,10 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
     x = np.arange(len(dims))
     width = 0.8 / max(len(shown), 1)
     for k, row in enumerate(shown.itertuples()):
-        z = [getattr(row, f"z_{d}") for d in dims]
-        ax.bar(x + k * width - 0.4 + width / 2, z, width=width, color=palette(k % 8),
-               label=f"{_wrap(row.archetype, 30)} ({row.share:.0%})")
+        z = np.array([getattr(row, f"z_{d}") for d in dims], dtype=float)
+        _bars(ax, x + k * width - 0.4 + width / 2, np.zeros(len(z)), np.nan_to_num(z), palette(k % 8),
+              f"{_wrap(row.archetype, 30)} ({row.share:.0%})", height=width, vertical=True)
+    ax.set_xlim(-0.6, len(dims) - 0.4)
     ax.axhline(0, color="#333333", lw=0.8)
     ax.set_xticks(x)
     ax.set_xticklabels([q.dimension(d).short for d in dims], fontsize=7, rotation=35, ha="right")
