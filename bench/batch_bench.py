@@ -10,12 +10,17 @@ Run by hand (``python bench/batch_bench.py``). In one run it makes a seeded 24-u
     fresh kernel as in (b);
 
 and prints (a)/(b) and (b)/(c). Goals (issue 4): (a)/(b) >= 4 and (b)/(c) <= 1.5 on a 2-core machine.
+
+Shared machines drift by 10-20% within minutes, so (b) and (c) run ``--repeat`` times, alternating
+(b, c, b, c, ...), and the ratios are printed both for the best times and as the median of the
+(b)/(c) pairs measured back to back; (a), which takes minutes, runs once, between them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import shutil
 import subprocess
 import sys
@@ -92,6 +97,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=2, help="Runs of (b) and of (c), alternating.")
     parser.add_argument("--skip-naive", action="store_true", help="Only (b) and (c) (the naive way is slow).")
     args = parser.parse_args()
     work = ROOT / "outputs" / "bench" / "batch"
@@ -105,15 +111,23 @@ def main() -> None:
     executions = len(units) + 1  # the unit reports and the portfolio
     print(f"sample: {len(units)} reportable units, {len(scores.respondents)} respondents; "
           f"{os.cpu_count()} CPUs; {executions} notebook executions per way")
-    b = batch(export, work / "b_batch", args.workers)
-    print(f"(b) pmo-maturity batch --workers {args.workers}: {b:.1f} s")
-    c = floor(work / "c_floor", executions, args.workers)
-    print(f"(c) floor, import-only notebook x {executions}, {args.workers} at a time: {c:.1f} s")
-    if not args.skip_naive:
-        a = naive(export, units, work / "a_naive")
-        print(f"(a) naive papermill + nbconvert per report: {a:.1f} s")
-        print(f"(a)/(b) = {a / b:.2f}  (goal >= 4)")
-    print(f"(b)/(c) = {b / c:.2f}  (goal <= 1.5)")
+    bs, cs, a = [], [], None
+    for i in range(max(1, args.repeat)):
+        shutil.rmtree(work / "b_batch", ignore_errors=True)
+        bs.append(batch(export, work / "b_batch", args.workers))
+        print(f"(b) pmo-maturity batch --workers {args.workers}: {bs[-1]:.1f} s")
+        cs.append(floor(work / "c_floor", executions, args.workers))
+        print(f"(c) floor, import-only notebook x {executions}, {args.workers} at a time: {cs[-1]:.1f} s")
+        if i == 0 and not args.skip_naive:
+            a = naive(export, units, work / "a_naive")
+            print(f"(a) naive papermill + nbconvert per report: {a:.1f} s")
+    b, c = min(bs), min(cs)
+    print(f"\nbest: (b) {b:.1f} s, (c) {c:.1f} s")
+    if a is not None:
+        print(f"(a)/(b) = {a / b:.2f} with the best (b), {a / statistics.median(bs):.2f} with the median (b)  "
+              f"(goal >= 4)")
+    paired = statistics.median(x / y for x, y in zip(bs, cs))
+    print(f"(b)/(c) = {b / c:.2f} best against best, {paired:.2f} median of back-to-back pairs  (goal <= 1.5)")
 
 
 if __name__ == "__main__":
