@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._files import atomic_write_bytes
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .errors import ReportError
 from .questionnaire import load_questionnaire
@@ -24,8 +23,6 @@ from .sample import sample_path
 from .scoring import Scores, ScoringRules, score
 
 ANALYSIS_MAGIC = b"pmo-maturity analysis v1\n"
-
-
 
 
 @dataclass
@@ -59,13 +56,8 @@ def save_analysis(analysis: Analysis, path: str | Path) -> str:
     The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
     and the notebooks check it).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.replace(tmp, path)
+    atomic_write_bytes(Path(path), payload, private=True)  # respondent-level data: the owner only
     return hashlib.sha256(payload).hexdigest()
 
 

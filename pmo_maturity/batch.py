@@ -140,11 +140,10 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
     units_dir.mkdir(parents=True, exist_ok=True)
     source = Path(source).resolve()
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    input_sha = hashlib.sha256(source.read_bytes()).hexdigest()
     own_pool = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
     try:
-        return _run(pool, source, input_sha, started, out, units_dir, by=by, workers=workers, resume=resume,
+        return _run(pool, source, started, out, units_dir, by=by, workers=workers, resume=resume,
                     questionnaire=questionnaire, target=target, min_group_size=min_group_size, headcount=headcount,
                     organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio, progress=progress)
     finally:
@@ -152,7 +151,7 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units_dir: Path, *, by, workers, resume,
+def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, by, workers, resume,
          questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
          progress) -> BatchResult:
     """The batch's steps once the pool exists: score once, run the units, write the index."""
@@ -167,6 +166,7 @@ def _run(pool: Executor, source: Path, input_sha: str, started, out: Path, units
     analysis = analyse(source, questionnaire, unit_column=by, min_group_size=min_group_size, seed=seed,
                        organisation=organisation)
     scores = analysis.scores
+    input_sha = scores.responses.input_hash  # the reader hashed the file as it read it
     if not scores.responses.has_units:
         from .errors import ReportError
 

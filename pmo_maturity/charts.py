@@ -16,10 +16,6 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")  # no display: reports are rendered headless  # noqa: E402
-SVG_STYLE = {
-    "svg.fonttype": "none",  # text as text: small files, and the reader's fonts (sans-serif fallback)
-    "svg.hashsalt": "pmo-maturity",  # the same chart gives the same file
-}
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -33,6 +29,10 @@ SERIES = {"unit": "#1b4f72", "organisation": "#7f8c8d", "target": "#27ae60", "hi
 ANSWER_COLOURS = {"negative": "#d7301f", "neutral": "#bdbdbd", "positive": "#2c7fb8"}
 HORIZON_COLOURS = {30: "#5dade2", 60: "#aed6f1", 90: "#d6eaf8"}
 DPI = 96
+SVG_STYLE = {
+    "svg.fonttype": "none",  # text as text: small files, and the reader's fonts (sans-serif fallback)
+    "svg.hashsalt": "pmo-maturity",  # the same chart gives the same file
+}
 
 
 @dataclass(frozen=True)
@@ -329,7 +329,7 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
     fig, ax = plt.subplots(figsize=(8.5, height))
     fig.subplots_adjust(left=0.03, right=0.97, top=1 - 0.2 / height, bottom=0.5 / height)
     horizon = actions["horizon"].astype(int).to_numpy()
-    start = np.select([horizon == 30, horizon == 60], [0, 30], 60)
+    start = horizon - 30  # each horizon is a 30-day window ending on its day
     rows = np.arange(len(actions))
     for days, colour in HORIZON_COLOURS.items():
         mine = horizon == days

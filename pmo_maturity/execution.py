@@ -28,10 +28,6 @@ PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# Running notebooks and exporting HTML
-
-
 def validate_parameters(parameters: dict, spec: dict[str, tuple[type, ...]], notebook: str) -> None:
     """Refuse unknown parameter names and wrong types before a run, naming what is accepted."""
     unknown = sorted(set(parameters) - set(spec))

@@ -147,8 +147,11 @@ class _Content:
 
 
 def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as err:
+        raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
 
 
 def _read_csv(path, content: _Content, encoding, delimiter, text_columns, header_only) -> RawTable:

@@ -736,10 +736,8 @@ def _value_detail(code: int, scale: Scale) -> str:
             f"({', '.join(scale.na_labels)})")
 
 
-def _superseded(meta: pd.DataFrame, rejected: np.ndarray, ids_unique: bool | None = None) -> np.ndarray:
+def _superseded(meta: pd.DataFrame, rejected: np.ndarray, ids_unique: bool) -> np.ndarray:
     """Earlier submissions of a respondent id among otherwise valid rows (latest kept)."""
-    if ids_unique is None:
-        ids_unique = meta["respondent_id"].is_unique
     if ids_unique:  # the usual case, checked without copying the text columns
         return np.zeros(len(meta), dtype=bool)
     candidates = meta.loc[~rejected, ["respondent_id", "submitted_at", "row"]]
