@@ -14,14 +14,13 @@ import io
 from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+from matplotlib.figure import Figure
+from matplotlib.transforms import ScaledTranslation
 
-matplotlib.use("Agg")  # no display: reports are rendered headless  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from markupsafe import Markup  # noqa: E402
-
-from .questionnaire import Questionnaire  # noqa: E402
+from .questionnaire import Questionnaire
 
 # One palette for every report, so that units are comparable across reports.
 LEVEL_COLOURS = ["#d7301f", "#fc8d59", "#fdcc8a", "#b3cde3", "#6497b1"]  # Ad hoc .. Optimising
@@ -29,6 +28,7 @@ SERIES = {"unit": "#1b4f72", "organisation": "#7f8c8d", "target": "#27ae60", "hi
 ANSWER_COLOURS = {"negative": "#d7301f", "neutral": "#bdbdbd", "positive": "#2c7fb8"}
 HORIZON_COLOURS = {30: "#5dade2", 60: "#aed6f1", 90: "#d6eaf8"}
 DPI = 96
+LABEL_PAD = 7.0  # points between an axis and its category labels (matplotlib's tick length + pad)
 SVG_STYLE = {
     "svg.fonttype": "none",  # text as text: small files, and the reader's fonts (sans-serif fallback)
     "svg.hashsalt": "pmo-maturity",  # the same chart gives the same file
@@ -59,13 +59,49 @@ class Chart:
         return f"{self.title}: {self.takeaway}"
 
 
+def _figure(ncols: int = 1, *, figsize: tuple[float, float], polar: bool = False):
+    """A figure and its axes, outside pyplot: no global figure registry to fill or close, and
+    nothing shared between charts drawn at the same time."""
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(1, ncols, squeeze=False, subplot_kw={"projection": "polar"} if polar else None)
+    return fig, axes[0] if ncols > 1 else axes[0][0]
+
+
 def _render(fig, title: str, takeaway: str, shown=()) -> Chart:
     buffer = io.BytesIO()
     with matplotlib.rc_context(SVG_STYLE):
         # dpi sizes the parts drawn as pixels (dense scatters); no date, so that files repeat
         fig.savefig(buffer, format="svg", dpi=DPI, metadata={"Date": None})
-    plt.close(fig)
     return Chart(buffer.getvalue(), takeaway, title, tuple(str(s) for s in shown))
+
+
+def _category_labels(ax, positions, labels, *, axis: str = "y", fontsize: float = 9, rotation: float = 0) -> None:
+    """Name the categories along an axis with plain texts, where tick labels would stand.
+
+    Same place and look as ``set_yticks`` + ``set_yticklabels`` (size 9, as ``_style`` sets for tick
+    labels; no tick marks), but none
+    of matplotlib's tick objects: each is a tick mark, a grid line and two labels, laid out twice
+    when drawn, and with 40 statements they cost more than everything else in the chart.
+    """
+    if axis == "y":
+        ax.set_yticks([])
+        place = ax.get_yaxis_transform() + ScaledTranslation(-LABEL_PAD / 72, 0, ax.figure.dpi_scale_trans)
+        for position, label in zip(positions, labels):
+            ax.text(0, position, label, transform=place, ha="right", va="center_baseline", fontsize=fontsize)
+    else:
+        ax.set_xticks([])
+        place = ax.get_xaxis_transform() + ScaledTranslation(0, -LABEL_PAD / 72, ax.figure.dpi_scale_trans)
+        for position, label in zip(positions, labels):
+            ax.text(position, 0, label, transform=place, ha="right" if rotation else "center", va="top",
+                    rotation=rotation, rotation_mode="anchor", fontsize=fontsize)
+
+
+def _scale_ticks(ax, q: Questionnaire, axis: str = "x") -> None:
+    """The scale's whole numbers (1, 2, ... 5) as ticks, at most 11 (a 0-10 scale)."""
+    lo, hi = q.scale.min, q.scale.max
+    ticks = np.arange(lo, hi + 1, max(1, int(np.ceil((hi - lo) / 10))))
+    (ax.set_xticks if axis == "x" else ax.set_yticks)(ticks)
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
 
 
 def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour, label: str | None = None,
@@ -106,29 +142,57 @@ def _bands(ax, q: Questionnaire, horizontal: bool = True) -> None:
 
 def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | None, target: pd.Series,
           scope_name: str) -> Chart:
-    """The scope's profile against the organisation and the target, on the full scale."""
+    """The scope's profile against the organisation and the target, on the full scale.
+
+    Drawn on plain axes (a circle of radius 1 is the top of the scale, the centre its bottom) with
+    rings at the level thresholds: the picture of a polar plot, without its tick machinery, which
+    cost more than the rest of the chart.
+    """
+    from matplotlib.collections import LineCollection
+
     dims = q.dimension_ids
     values = scope.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
     angles = np.linspace(0, 2 * np.pi, len(dims), endpoint=False)
-    fig, ax = plt.subplots(figsize=(6.2, 5.2), subplot_kw={"projection": "polar"})
+    fig, ax = _figure(figsize=(6.2, 5.2))
     fig.subplots_adjust(left=0.1, right=0.78, top=0.88, bottom=0.08)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    lo, span = q.scale.min, q.scale.max - q.scale.min
+
+    def xy(series: np.ndarray, at: np.ndarray = angles) -> np.ndarray:
+        radius = (np.asarray(series, dtype=float) - lo) / span
+        return np.column_stack([radius * np.cos(at), radius * np.sin(at)])
+
+    # grid: a ring per level threshold, the outer circle and a spoke per dimension
+    around = np.linspace(0, 2 * np.pi, 181)
+    inner = q.level_bounds[1:-1]
+    rings = [xy(np.full(around.size, b), around) for b in inner]
+    spokes = [np.array([[0.0, 0.0], [np.cos(a), np.sin(a)]]) for a in angles]
+    ax.add_collection(LineCollection(rings + spokes, colors="#b0b0b0", linewidths=0.8), autolim=False)
+    ax.add_collection(LineCollection([xy(np.full(around.size, q.scale.max), around)], colors="black", linewidths=0.8),
+                      autolim=False)
+    for b in inner:  # the thresholds' values along a ray between the first two spokes
+        ax.text(*xy([b], np.array([np.pi / 8]))[0], f"{b:.1f}", fontsize=7, color="#777777", ha="left",
+                va="bottom")
+    for a, d in zip(angles, dims):  # dimension names outside the circle, aligned away from it
+        c, s = np.cos(a), np.sin(a)
+        ax.text(1.08 * c, 1.08 * s, _wrap(q.dimension(d).short, 14), fontsize=8,
+                ha="left" if c > 0.1 else "right" if c < -0.1 else "center",
+                va="bottom" if s > 0.1 else "top" if s < -0.1 else "center")
 
     def draw(series, colour, label, style="-", fill=False):
-        closed = np.append(series, series[0])
-        ax.plot(np.append(angles, angles[0]), closed, style, color=colour, lw=2, label=label)
+        points = xy(np.append(series, series[0]), np.append(angles, angles[0]))
+        ax.plot(points[:, 0], points[:, 1], style, color=colour, lw=2, label=label)
         if fill:
-            ax.fill(np.append(angles, angles[0]), closed, color=colour, alpha=0.12)
+            ax.fill(points[:, 0], points[:, 1], color=colour, alpha=0.12)
 
     draw(target.loc[dims].to_numpy(dtype=float), SERIES["target"], "Target", "--")
     if organisation is not None:
         draw(organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float), SERIES["organisation"],
              "Organisation")
     draw(values, SERIES["unit"], scope_name, fill=True)
-    ax.set_xticks(angles)
-    ax.set_xticklabels([_wrap(q.dimension(d).short, 14) for d in dims], fontsize=8)
-    ax.set_ylim(q.scale.min, q.scale.max)
-    ax.set_yticks(q.level_bounds[1:-1])
-    ax.set_yticklabels([f"{b:.1f}" for b in q.level_bounds[1:-1]], fontsize=7, color="#777777")
     ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12), fontsize=8, frameon=False)
     below = [q.dimension(d).short for d, v in zip(dims, values) if v < target[d] - 1e-9]
     if below:
@@ -147,7 +211,7 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
 def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -> Chart:
     """Each dimension's score with its 95% interval, over the level bands."""
     table = scope.set_index("dimension").loc[q.dimension_ids].iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = _figure(figsize=(7.5, 4.2))
     fig.subplots_adjust(left=0.3, right=0.97, top=0.9, bottom=0.13)
     _bands(ax, q)
     y = np.arange(len(table))
@@ -157,9 +221,9 @@ def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -
                 ms=7)
     ax.scatter(target.loc[table.index].to_numpy(dtype=float), y, marker="|", s=250, color=SERIES["target"],
                label="Target", zorder=3)
-    ax.set_yticks(y)
-    ax.set_yticklabels([_wrap(q.dimension(d).name, 32) for d in table.index], fontsize=8)
-    ax.set_xlim(q.scale.min, q.scale.max)
+    _category_labels(ax, y, [_wrap(q.dimension(d).name, 32) for d in table.index])
+    _scale_ticks(ax, q)
+    ax.set_ylim(-0.5, len(table) - 0.5)
     ax.set_xlabel(f"Score ({q.scale.min}-{q.scale.max}) with 95% interval")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     _style(ax)
@@ -190,7 +254,7 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
                           "negative": neg, "neutral": 100 - neg - pos, "positive": pos,
                           "dimension": [d.short for d, _ in items]})[answered].iloc[::-1]
     height = max(4.0, 0.17 * len(frame) + 1)
-    fig, ax = plt.subplots(figsize=(7.5, height))
+    fig, ax = _figure(figsize=(7.5, height))
     fig.subplots_adjust(left=0.12, right=0.97, top=1 - 0.45 / height, bottom=0.5 / height)
     y = np.arange(len(frame))
     half = frame["neutral"].to_numpy() / 2
@@ -199,8 +263,7 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
     _bars(ax, y, half, half + frame["positive"].to_numpy(), ANSWER_COLOURS["positive"], "Agree")
     ax.set_ylim(-0.5, len(frame) - 0.5)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(frame["item"], fontsize=7)
+    _category_labels(ax, y, frame["item"])
     ax.set_xlim(-100, 100)
     ax.set_xticks([-100, -50, 0, 50, 100])
     ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"], fontsize=8)
@@ -218,23 +281,28 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> 
     """Each reportable role's mean per dimension (a dot per role, a line for the spread)."""
     shown = roles[~roles["suppressed"].astype(bool)].dropna(subset=["mean"])
     dims = q.dimension_ids
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = _figure(figsize=(7.5, 4.2))
     fig.subplots_adjust(left=0.3, right=0.74, top=0.9, bottom=0.08)
     _bands(ax, q)
-    palette = plt.get_cmap("tab10")
+    palette = matplotlib.colormaps["tab10"]
     role_names = sorted(shown["role"].unique())
     # dimensions (bottom to top) x roles; a role's missing dimensions are NaN and not drawn
-    table = shown.pivot_table(index="dimension", columns="role", values="mean", aggfunc="first")
-    table = table.reindex(index=dims[::-1], columns=role_names).to_numpy(dtype=float)
+    cells = shown.drop_duplicates(["dimension", "role"])
+    cells = cells[cells["dimension"].isin(dims)]
+    table = np.full((len(dims), len(role_names)), np.nan)
+    table[cells["dimension"].map({d: i for i, d in enumerate(dims[::-1])}).to_numpy(dtype=int),
+          np.searchsorted(role_names, cells["role"].to_numpy())] = cells["mean"].to_numpy(dtype=float)
     ys = np.arange(len(dims))
-    for i in np.flatnonzero((~np.isnan(table)).sum(axis=1) > 1):
-        ax.plot([np.nanmin(table[i]), np.nanmax(table[i])], [i, i], color="#999999", lw=1, zorder=1)
+    compared = np.flatnonzero((~np.isnan(table)).sum(axis=1) > 1)  # dimensions with two or more roles
+    if len(compared):
+        ax.hlines(compared, np.nanmin(table[compared], axis=1), np.nanmax(table[compared], axis=1), color="#999999",
+                  lw=1, zorder=1)
     for k, role in enumerate(role_names):
         has = ~np.isnan(table[:, k])
         ax.scatter(table[has, k], ys[has], color=palette(k % 10), label=_wrap(role, 24), s=36, zorder=2)
-    ax.set_yticks(range(len(dims)))
-    ax.set_yticklabels([_wrap(q.dimension(d).name, 32) for d in dims[::-1]], fontsize=8)
-    ax.set_xlim(q.scale.min, q.scale.max)
+    _category_labels(ax, ys, [_wrap(q.dimension(d).name, 32) for d in dims[::-1]])
+    _scale_ticks(ax, q)
+    ax.set_ylim(-0.5, len(dims) - 0.5)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     _style(ax)
     spread = shown.groupby("dimension")["mean"].agg(lambda s: s.max() - s.min()) if len(shown) else pd.Series()
@@ -257,11 +325,10 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
     shown = profiles[~profiles["suppressed"].astype(bool)]
     dims = q.dimension_ids
     with_projection = points is not None and len(points) > 0
-    fig, axes = plt.subplots(1, 2 if with_projection else 1, figsize=(10 if with_projection else 7, 5.4),
-                             squeeze=False)
+    fig, axes = _figure(2 if with_projection else 1, figsize=(10 if with_projection else 7, 5.4))
     fig.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.5, wspace=0.25)
-    ax = axes[0][0]
-    palette = plt.get_cmap("Set2")
+    ax = axes[0] if with_projection else axes
+    palette = matplotlib.colormaps["Set2"]
     x = np.arange(len(dims))
     width = 0.8 / max(len(shown), 1)
     for k, row in enumerate(shown.itertuples()):
@@ -270,14 +337,14 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndar
               f"{_wrap(row.archetype, 30)} ({row.share:.0%})", height=width, vertical=True)
     ax.set_xlim(-0.6, len(dims) - 0.4)
     ax.axhline(0, color="#333333", lw=0.8)
-    ax.set_xticks(x)
-    ax.set_xticklabels([q.dimension(d).short for d in dims], fontsize=7, rotation=35, ha="right")
+    _category_labels(ax, x, [q.dimension(d).short for d in dims], axis="x", rotation=35)
     ax.set_ylabel("Difference to the organisation (SD)", fontsize=8)
     ax.set_ylim(-2, 2)
+    ax.set_yticks([-2, -1, 0, 1, 2])
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.5), ncols=1)
     _style(ax)
     if with_projection:
-        ax2 = axes[0][1]
+        ax2 = axes[1]
         names = list(shown["archetype"])
         for k, name in enumerate(names):
             mask = labels == name
@@ -305,7 +372,7 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
     order = table.mean(axis=1).sort_values(ascending=False).index
     diff = diff.loc[order]
     height = 0.42 * len(diff) + 1.8
-    fig, ax = plt.subplots(figsize=(8.5, height))
+    fig, ax = _figure(figsize=(8.5, height))
     fig.subplots_adjust(left=0.22, right=1.0, top=1 - 0.2 / height, bottom=0.8 / height)
     limit = q.scale.range / 4
     sns.heatmap(diff, ax=ax, cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=table.loc[order], fmt=".2f",
@@ -326,7 +393,7 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
     """The 30/60/90-day plan as a timeline, one bar per action."""
     actions = plan_actions.sort_values(["horizon", "rank"]).reset_index(drop=True)
     height = max(2.2, 0.36 * len(actions) + 1.2)
-    fig, ax = plt.subplots(figsize=(8.5, height))
+    fig, ax = _figure(figsize=(8.5, height))
     fig.subplots_adjust(left=0.03, right=0.97, top=1 - 0.2 / height, bottom=0.5 / height)
     horizon = actions["horizon"].astype(int).to_numpy()
     start = horizon - 30  # each horizon is a 30-day window ending on its day

@@ -92,3 +92,53 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
     assert plan.actions.iloc[0]["title"] in _image(road)
     counts = plan.actions["horizon"].value_counts()
     assert road.takeaway.startswith(f"{counts.get(30, 0)} actions start at once")
+
+
+def _placed_texts(chart) -> dict[str, tuple[float, float]]:
+    """Each text line of the SVG with the point where it is drawn (an x and y, or a translation for
+    the lines of a wrapped label)."""
+    placed = {}
+    for t in ET.fromstring(chart.svg).iter("{http://www.w3.org/2000/svg}text"):
+        if t.get("x") is not None:
+            placed[t.text] = (float(t.get("x")), float(t.get("y")))
+        elif move := re.match(r"translate\(([-\d.]+) ([-\d.]+)\)", t.get("transform", "")):
+            placed[t.text] = (float(move[1]), float(move[2]))
+    return placed
+
+
+def test_category_labels_stand_beside_their_rows(sample_responses, sample_scores, questionnaire):
+    """Statement ids are drawn left of the plot, one per bar, top to bottom in the questionnaire's
+    order; the scores chart puts the first dimension on top and whole numbers on its scale."""
+    import pandas as pd
+
+    placed = _placed_texts(charts.item_answers(questionnaire, sample_responses.data))
+    labels = [f"{i.id}{' (R)' if i.reverse else ''}" for i in questionnaire.items]
+    ys = [placed[label][1] for label in labels]
+    assert ys == sorted(ys) and len(set(ys)) == len(labels)  # one row each, in order, downwards
+    assert len({placed[label][0] for label in labels}) == 1  # one column, right-aligned
+    plot_left = min(x for text, (x, _) in placed.items() if text in ("100%", "50%"))
+    assert placed[labels[0]][0] < plot_left
+
+    target = pd.Series({d: 2.6 for d in questionnaire.dimension_ids})
+    placed = _placed_texts(charts.dimension_scores(questionnaire, sample_scores.organisation, target))
+    one_line = [d.name for d in questionnaire.dimensions if len(d.name) <= 32]
+    assert [placed[n][1] for n in one_line] == sorted(placed[n][1] for n in one_line)
+    ticks = [t for t in placed if t.isdigit()]
+    assert ticks == [str(v) for v in range(questionnaire.scale.min, questionnaire.scale.max + 1)]
+
+
+def test_radar_puts_each_dimension_on_its_spoke(sample_scores, questionnaire):
+    """The first dimension at three o'clock, the next ones counter-clockwise (the third of eight at
+    twelve), and every threshold ring labelled with its value."""
+    import pandas as pd
+
+    org = sample_scores.organisation
+    chart = charts.radar(questionnaire, org, org, pd.Series({d: 2.6 for d in questionnaire.dimension_ids}), "All")
+    placed = _placed_texts(chart)
+    first_lines = [charts._wrap(d.short, 14).split("\n")[0] for d in questionnaire.dimensions]
+    assert len(first_lines) == 8 and all(line in placed for line in first_lines)
+    xs = [placed[line][0] for line in first_lines]
+    ys = [placed[line][1] for line in first_lines]
+    assert xs[0] == max(xs) and xs[4] == min(xs)  # three and nine o'clock
+    assert ys[2] == min(ys) and ys[6] == max(ys)  # twelve and six (SVG y grows downwards)
+    assert all(f"{b:.1f}" in placed for b in questionnaire.level_bounds[1:-1])
