@@ -86,15 +86,20 @@ def run_unit(task: UnitTask) -> dict:
             "error_notebook": error_notebook.name if status == "failed" and error_notebook.exists() else ""}
 
 
-def warm_up() -> bool:
-    """Load what a report run needs in a worker (imports, the HTML exporter's templates), so that
-    workers get ready while the parent is still scoring."""
+def warm_up(notebooks: str | None = None, spare_kernel: bool = True) -> bool:
+    """Get a worker ready while the parent is still scoring: load what a report run needs (imports,
+    the HTML exporter's templates) and, with ``spare_kernel``, start the kernel of its first report,
+    which imports the report helpers meanwhile (``notebooks``: the folder of the notebooks it will
+    run). The batch asks for the kernel only in the worker processes it starts itself, which end
+    with the batch (and shut down a kernel they did not use)."""
     import nbformat
 
-    from .execution import _exporter
+    from .execution import _exporter, start_spare_kernel
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     _exporter().from_notebook_node(nb, resources={"metadata": {"name": "warm-up"}})
+    if spare_kernel:
+        start_spare_kernel(notebooks)
     return True
 
 
@@ -143,7 +148,7 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
     own_pool = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
     try:
-        return _run(pool, source, started, out, units_dir, by=by, workers=workers, resume=resume,
+        return _run(pool, source, started, out, units_dir, own_pool=own_pool, by=by, workers=workers, resume=resume,
                     questionnaire=questionnaire, target=target, min_group_size=min_group_size, headcount=headcount,
                     organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio, progress=progress)
     finally:
@@ -151,11 +156,13 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, by, workers, resume,
+def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, own_pool, by, workers, resume,
          questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
          progress) -> BatchResult:
     """The batch's steps once the pool exists: score once, run the units, write the index."""
-    warming = [pool.submit(warm_up) for _ in range(workers)]  # workers load while the parent scores
+    # Workers load, and start their first kernel, while the parent scores.
+    notebooks = str(Path(notebook).resolve().parent) if notebook else None
+    warming = [pool.submit(warm_up, notebooks, own_pool) for _ in range(workers)]
     from .export import atomic_write_bytes, write_json
     from .analysis import analyse, save_analysis
     from .scoring import ScoringRules

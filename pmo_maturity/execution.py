@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from ._files import atomic_write_bytes
@@ -51,23 +52,170 @@ def notebook_path(name: str) -> Path:
 
 def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict):
     """Execute a notebook with papermill in a fresh kernel; the executed notebook is written to
-    ``output`` atomically and returned."""
+    ``output`` atomically and returned.
+
+    The kernel is new and used for this notebook only. When :func:`start_spare_kernel` started one
+    ahead in this process (for the same folder), that kernel is used: it has run nothing but the
+    report helpers' import, silently.
+    """
     import papermill
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".running.{output.name}")
+    cwd = str(Path(notebook).resolve().parent)
+    spare = _take_spare(cwd)
+    ahead = {"engine_name": _warm_engine(), "km": spare} if spare is not None else {}
     try:
         executed = papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
-                                   log_output=False, kernel_name="python3", cwd=str(Path(notebook).parent),
-                                   request_save_on_cell_execute=False,
-                                   kernel_manager_class="pmo_maturity.execution.LocalKernelManager")
+                                   log_output=False, kernel_name=KERNEL, cwd=cwd, request_save_on_cell_execute=False,
+                                   kernel_manager_class="pmo_maturity.execution.LocalKernelManager", **ahead)
     except Exception:
         if tmp.exists():  # keep the partly executed notebook with its error for the reader
             os.replace(tmp, output.with_name(output.stem + ".error.ipynb"))
         raise
+    finally:
+        if spare is not None and spare.has_kernel:  # papermill stopped before the notebook client took it
+            _shut_down(spare)
     os.replace(tmp, output)
     return executed
+
+
+KERNEL = "python3"
+# nbclient keeps a kernel's IPython history in memory (not in ~/.ipython); a spare kernel starts alike.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+REPORT_IMPORT = "import pmo_maturity.report"
+# The kernel started ahead: (thread that started it, folder, kernel manager); one per process.
+_SPARE: tuple[int, str, object] | None = None
+_SPARE_LOCK = threading.Lock()
+
+
+def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPORT, timeout: float = 120) -> bool:
+    """Start the kernel of this process's next report now, and let it import the report helpers.
+
+    A batch worker calls this while the parent process is still scoring, so that its first report
+    finds a kernel that has started and imported already (about 3 seconds of a report's run). The
+    report still gets a kernel of its own: new, used for that notebook only, shut down after it.
+    ``preload`` runs silently (no output, no execution count), so the executed notebook is the same.
+
+    Only the thread that started the spare uses it, and a process holds one at a time. Returns False,
+    starting nothing, when a spare kernel is already waiting; and False after shutting it down again
+    when the kernel did not start or ``preload`` failed (the report then starts its own kernel and
+    shows the error where it belongs).
+    """
+    global _SPARE
+    with _SPARE_LOCK:
+        if _SPARE is not None:
+            return False
+        _SPARE = (threading.get_ident(), "", None)  # taken: no second spare while this one starts
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    folder = str(Path(cwd).resolve() if cwd else notebook_dir().resolve())
+    km = _local_kernel_manager()(kernel_name=KERNEL)
+    client = None
+    try:
+        run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(KERNEL_ARGUMENTS))
+        client = BlockingKernelClient()
+        client.load_connection_info(km.get_connection_info())
+        client.start_channels()
+        client.wait_for_ready(timeout=timeout)
+        sent = client.execute(preload, silent=True, store_history=False, allow_stdin=False)
+        reply = client.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != sent:
+            reply = client.get_shell_msg(timeout=timeout)
+        ready = reply["content"]["status"] == "ok"
+    except Exception:  # noqa: BLE001 - a spare is an optimisation: the report will start its own kernel
+        ready = False
+    finally:
+        if client is not None:
+            client.stop_channels()
+    if not ready:
+        _shut_down(km)
+        with _SPARE_LOCK:
+            _SPARE = None
+        return False
+    with _SPARE_LOCK:
+        _SPARE = (threading.get_ident(), folder, km)
+    _register_spare_cleanup()
+    return True
+
+
+def _take_spare(cwd: str):
+    """This thread's spare kernel, for a notebook in ``cwd``; a spare started for another folder is
+    shut down."""
+    global _SPARE
+    with _SPARE_LOCK:
+        if _SPARE is None or _SPARE[0] != threading.get_ident() or _SPARE[2] is None:
+            return None
+        _, folder, km = _SPARE
+        _SPARE = None
+    from jupyter_core.utils import run_sync
+
+    if folder == cwd and run_sync(km.is_alive)():
+        return km
+    _shut_down(km)
+    return None
+
+
+def discard_spare_kernel() -> None:
+    """Shut down a spare kernel nobody used (at the exit of the process that started it)."""
+    global _SPARE
+    with _SPARE_LOCK:
+        spare, _SPARE = _SPARE, None
+    if spare is not None and spare[2] is not None:
+        _shut_down(spare[2])
+
+
+def _shut_down(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=False)
+        else:
+            run_sync(km.cleanup_resources)()
+    except Exception:  # noqa: BLE001 - already gone; nothing left to free
+        pass
+
+
+_CLEANUP_REGISTERED = False
+
+
+def _register_spare_cleanup() -> None:
+    global _CLEANUP_REGISTERED
+    if _CLEANUP_REGISTERED:
+        return
+    import atexit
+    from multiprocessing import util
+
+    atexit.register(discard_spare_kernel)  # a plain process
+    util.Finalize(None, discard_spare_kernel, exitpriority=10)  # a pool worker (exits without atexit)
+    _CLEANUP_REGISTERED = True
+
+
+_ENGINE = "pmo-maturity-spare-kernel"
+
+
+def _warm_engine() -> str:
+    """papermill's nbclient engine for a kernel started ahead: the notebook client gets that kernel
+    and shuts it down when the notebook is done, as it does with a kernel it starts itself."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, logger, papermill_engines
+
+    class SpareKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, km=None, **kwargs):
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logger, log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            return client.execute(cleanup_kc=True)  # shut the kernel down after, as for its own kernels
+
+    papermill_engines.register(_ENGINE, SpareKernelEngine)
+    return _ENGINE
 
 
 def _local_kernel_manager():
