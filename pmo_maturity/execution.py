@@ -116,6 +116,7 @@ def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPO
     client = None
     try:
         run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(KERNEL_ARGUMENTS))
+        _set_priority(km, os.getpriority(os.PRIO_PROCESS, 0) + SPARE_NICENESS)  # speculative work: the process scoring comes first
         client = BlockingKernelClient()
         client.load_connection_info(km.get_connection_info())
         client.start_channels()
@@ -141,6 +142,17 @@ def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPO
     return True
 
 
+SPARE_NICENESS = 10  # added to the process's own while the spare kernel only prepares
+
+
+def _set_priority(km, niceness: int) -> None:
+    """Best effort: an unprivileged user may lower a process's priority but not raise it back."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, km.provisioner.pid, min(19, niceness))
+    except (AttributeError, OSError):
+        pass
+
+
 def _take_spare(cwd: str):
     """This thread's spare kernel, for a notebook in ``cwd``; a spare started for another folder is
     shut down."""
@@ -153,6 +165,7 @@ def _take_spare(cwd: str):
     from jupyter_core.utils import run_sync
 
     if folder == cwd and run_sync(km.is_alive)():
+        _set_priority(km, os.getpriority(os.PRIO_PROCESS, 0))  # now a report's kernel like any other
         return km
     _shut_down(km)
     return None
