@@ -108,3 +108,24 @@ def test_units_are_ranked_when_few_and_clustered_when_many(sample_scores, questi
         assert first == pytest.approx(many.table.groupby("group")["score"].mean().max())
     else:
         assert "silhouette" in many.reason
+
+
+def test_clustering_runs_on_one_thread(sample_scores, monkeypatch):
+    """k-means runs with scikit-learn's OpenMP and BLAS held to one thread (busy cores made threaded
+    k-means 20 times slower), and the machine's own settings are back afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from pmo_maturity import archetypes as module
+
+    seen = []
+    fit = module._kmeans
+
+    def watched(k, seed):
+        seen.append({i["internal_api"]: i["num_threads"] for i in threadpool_info()})
+        return fit(k, seed)
+
+    monkeypatch.setattr(module, "_kmeans", watched)
+    before = {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
+    cluster_respondents(sample_scores)
+    assert seen and all(threads.get("openmp") == 1 and threads.get("openblas", 1) == 1 for threads in seen)
+    assert {i["internal_api"]: i["num_threads"] for i in threadpool_info()} == before
