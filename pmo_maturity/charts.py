@@ -83,17 +83,18 @@ def _category_labels(ax, positions, labels, *, axis: str = "y", fontsize: float 
     of matplotlib's tick objects: each is a tick mark, a grid line and two labels, laid out twice
     when drawn, and with 40 statements they cost more than everything else in the chart.
     """
+    fig = ax.figure  # figure texts: outside the plot, so no clip path to set up for each
     if axis == "y":
         ax.set_yticks([])
-        place = ax.get_yaxis_transform() + ScaledTranslation(-LABEL_PAD / 72, 0, ax.figure.dpi_scale_trans)
+        place = ax.get_yaxis_transform() + ScaledTranslation(-LABEL_PAD / 72, 0, fig.dpi_scale_trans)
         for position, label in zip(positions, labels):
-            ax.text(0, position, label, transform=place, ha="right", va="center_baseline", fontsize=fontsize)
+            fig.text(0, position, label, transform=place, ha="right", va="center_baseline", fontsize=fontsize)
     else:
         ax.set_xticks([])
-        place = ax.get_xaxis_transform() + ScaledTranslation(0, -LABEL_PAD / 72, ax.figure.dpi_scale_trans)
+        place = ax.get_xaxis_transform() + ScaledTranslation(0, -LABEL_PAD / 72, fig.dpi_scale_trans)
         for position, label in zip(positions, labels):
-            ax.text(position, 0, label, transform=place, ha="right" if rotation else "center", va="top",
-                    rotation=rotation, rotation_mode="anchor", fontsize=fontsize)
+            fig.text(position, 0, label, transform=place, ha="right" if rotation else "center", va="top",
+                     rotation=rotation, rotation_mode="anchor", fontsize=fontsize)
 
 
 def _scale_ticks(ax, q: Questionnaire, axis: str = "x") -> None:
@@ -107,16 +108,20 @@ def _scale_ticks(ax, q: Questionnaire, axis: str = "x") -> None:
 def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour, label: str | None = None,
           height: float = 0.75, vertical: bool = False) -> None:
     """Horizontal bars from ``start`` to ``stop`` at rows ``y`` (columns when ``vertical``), as one
-    collection: the same picture as ``barh``/``bar`` without an artist (and an autoscale update) per
-    bar. The caller sets the axis limits."""
-    from matplotlib.collections import PolyCollection
+    shape (one SVG path): the same picture as ``barh``/``bar`` without an artist (and an autoscale
+    update) per bar. The caller sets the axis limits."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
 
     low, high = y - height / 2, y + height / 2
     corners = np.stack([np.column_stack([start, low]), np.column_stack([start, high]),
-                        np.column_stack([stop, high]), np.column_stack([stop, low])], axis=1)
+                        np.column_stack([stop, high]), np.column_stack([stop, low]),
+                        np.column_stack([start, low])], axis=1)
     if vertical:
         corners = corners[:, :, ::-1]
-    ax.add_collection(PolyCollection(corners, facecolors=[colour], edgecolors="none", label=label), autolim=False)
+    codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], len(corners))
+    shape = Path(corners.reshape(-1, 2).astype(float), codes.astype(Path.code_type))
+    ax.add_patch(PathPatch(shape, facecolor=colour, edgecolor="none", label=label))
 
 
 def _style(ax) -> None:
@@ -412,7 +417,8 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
     ax.invert_yaxis()
     _style(ax)
     counts = actions["horizon"].value_counts().reindex([30, 60, 90], fill_value=0)
-    takeaway = (f"{counts[30]} actions start at once and finish within 30 days, {counts[60]} within 60 and "
-                f"{counts[90]} within 90." if len(actions) else "No action is needed to reach the target.")
+    first = "1 action starts" if counts[30] == 1 else f"{counts[30]} actions start"
+    takeaway = (f"{first} at once and finish{'es' if counts[30] == 1 else ''} within 30 days, {counts[60]} "
+                f"within 60 and {counts[90]} within 90." if len(actions) else "No action is needed to reach the target.")
     return _render(fig, "30/60/90-day roadmap", takeaway)
 

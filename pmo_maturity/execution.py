@@ -279,7 +279,8 @@ def _exporter():
 
         _EXPORTER = HTMLExporter(template_name="pmo", extra_template_basedirs=[str(template_dir() / "nbconvert")],
                                  exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                                 exclude_markdown=True, exclude_raw=True, embed_images=True)
+                                 exclude_markdown=True, exclude_raw=True, embed_images=True,
+                                 optimistic_validation=True)  # validate once, not after each preprocessor
     return _EXPORTER
 
 

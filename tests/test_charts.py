@@ -92,6 +92,8 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
     assert plan.actions.iloc[0]["title"] in _image(road)
     counts = plan.actions["horizon"].value_counts()
     assert road.takeaway.startswith(f"{counts.get(30, 0)} actions start at once")
+    one = charts.roadmap(plan.actions.iloc[:1].assign(horizon=30))
+    assert one.takeaway == "1 action starts at once and finishes within 30 days, 0 within 60 and 0 within 90."
 
 
 def _placed_texts(chart) -> dict[str, tuple[float, float]]:
