@@ -94,8 +94,8 @@ def _one_thread(function):
 
     k-means on a few thousand profiles gains nothing from threads, and OpenMP threads that wait by
     spinning make it many times slower when the machine's cores are busy (seen here: 22 s instead of
-    1 s while report kernels started beside it). One thread also adds up in a fixed order, so the
-    archetypes are the same on any machine.
+    1 s while report kernels started beside it). One thread also adds up in the same order on every
+    run, whatever the number of cores.
     """
 
     @functools.wraps(function)

@@ -59,11 +59,11 @@ class Chart:
         return f"{self.title}: {self.takeaway}"
 
 
-def _figure(ncols: int = 1, *, figsize: tuple[float, float], polar: bool = False):
+def _figure(ncols: int = 1, *, figsize: tuple[float, float]):
     """A figure and its axes, outside pyplot: no global figure registry to fill or close, and
     nothing shared between charts drawn at the same time."""
     fig = Figure(figsize=figsize)
-    axes = fig.subplots(1, ncols, squeeze=False, subplot_kw={"projection": "polar"} if polar else None)
+    axes = fig.subplots(1, ncols, squeeze=False)
     return fig, axes[0] if ncols > 1 else axes[0][0]
 
 

@@ -64,9 +64,10 @@ def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".running.{output.name}")
     cwd = str(Path(notebook).resolve().parent)
-    spare = _take_spare(cwd)
-    ahead = {"engine_name": _warm_engine(), "km": spare} if spare is not None else {}
+    spare = None
     try:
+        spare = _take_spare(cwd)
+        ahead = {"engine_name": _warm_engine(), "km": spare} if spare is not None else {}
         executed = papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=False, kernel_name=KERNEL, cwd=cwd, request_save_on_cell_execute=False,
                                    kernel_manager_class="pmo_maturity.execution.LocalKernelManager", **ahead)
@@ -108,33 +109,21 @@ def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPO
         if _SPARE is not None:
             return False
         _SPARE = (threading.get_ident(), "", None)  # taken: no second spare while this one starts
-    from jupyter_client.blocking import BlockingKernelClient
-    from jupyter_core.utils import run_sync
-
-    folder = str(Path(cwd).resolve() if cwd else notebook_dir().resolve())
-    km = _local_kernel_manager()(kernel_name=KERNEL)
-    client = None
+    km = None
+    ready = False
     try:
-        run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(KERNEL_ARGUMENTS))
-        _set_priority(km, os.getpriority(os.PRIO_PROCESS, 0) + SPARE_NICENESS)  # speculative work: the process scoring comes first
-        client = BlockingKernelClient()
-        client.load_connection_info(km.get_connection_info())
-        client.start_channels()
-        client.wait_for_ready(timeout=timeout)
-        sent = client.execute(preload, silent=True, store_history=False, allow_stdin=False)
-        reply = client.get_shell_msg(timeout=timeout)
-        while reply["parent_header"].get("msg_id") != sent:
-            reply = client.get_shell_msg(timeout=timeout)
-        ready = reply["content"]["status"] == "ok"
+        folder = str(Path(cwd).resolve() if cwd else notebook_dir().resolve())
+        km = _local_kernel_manager()(kernel_name=KERNEL)
+        ready = _start_and_preload(km, folder, preload, timeout)
     except Exception:  # noqa: BLE001 - a spare is an optimisation: the report will start its own kernel
         ready = False
-    finally:
-        if client is not None:
-            client.stop_channels()
+    finally:  # also on KeyboardInterrupt: no kernel, no placeholder left behind
+        if not ready:
+            if km is not None:
+                _shut_down(km)
+            with _SPARE_LOCK:
+                _SPARE = None
     if not ready:
-        _shut_down(km)
-        with _SPARE_LOCK:
-            _SPARE = None
         return False
     with _SPARE_LOCK:
         _SPARE = (threading.get_ident(), folder, km)
@@ -142,15 +131,24 @@ def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPO
     return True
 
 
-SPARE_NICENESS = 10  # added to the process's own while the spare kernel only prepares
+def _start_and_preload(km, folder: str, preload: str, timeout: float) -> bool:
+    """Start ``km``'s kernel in ``folder`` and run ``preload`` in it silently; True when it ran."""
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
 
-
-def _set_priority(km, niceness: int) -> None:
-    """Best effort: an unprivileged user may lower a process's priority but not raise it back."""
+    run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(KERNEL_ARGUMENTS))
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    client.start_channels()
     try:
-        os.setpriority(os.PRIO_PROCESS, km.provisioner.pid, min(19, niceness))
-    except (AttributeError, OSError):
-        pass
+        client.wait_for_ready(timeout=timeout)
+        sent = client.execute(preload, silent=True, store_history=False, allow_stdin=False)
+        reply = client.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != sent:
+            reply = client.get_shell_msg(timeout=timeout)
+        return reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
 
 
 def _take_spare(cwd: str):
@@ -165,7 +163,6 @@ def _take_spare(cwd: str):
     from jupyter_core.utils import run_sync
 
     if folder == cwd and run_sync(km.is_alive)():
-        _set_priority(km, os.getpriority(os.PRIO_PROCESS, 0))  # now a report's kernel like any other
         return km
     _shut_down(km)
     return None
@@ -220,9 +217,11 @@ def _warm_engine() -> str:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None, km=None, **kwargs):
-            for unused in ("input_path", "timeout", "startup_timeout"):
+            for unused in ("input_path", "startup_timeout"):
                 kwargs.pop(unused, None)
-            client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
+            timeout = execution_timeout or kwargs.pop("timeout", None)  # as papermill's own engine
+            kwargs.pop("timeout", None)
+            client = PapermillNotebookClient(nb_man, km=km, timeout=timeout, startup_timeout=start_timeout,
                                              kernel_name=kernel_name, log=logger, log_output=log_output,
                                              stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
             return client.execute(cleanup_kc=True)  # shut the kernel down after, as for its own kernels

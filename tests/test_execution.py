@@ -23,6 +23,32 @@ def _notebook(folder):
     return path
 
 
+@pytest.fixture(autouse=True)
+def _no_spare_left():
+    """Each test starts and ends without a spare kernel (a failing test must not leave one to the next)."""
+    execution.discard_spare_kernel()
+    yield
+    execution.discard_spare_kernel()
+
+
+def _kernels() -> set[int]:
+    """Kernel processes this test process started and that are still running."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                cmdline = cmd.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"ipykernel" in cmdline:
+            pids.add(int(entry))
+    return pids
+
+
 def _outputs(nb):
     cells = [c for c in nb.cells if c.cell_type == "code"]
     pid = int(cells[0].outputs[0]["text"])
@@ -67,13 +93,33 @@ def test_a_spare_for_another_folder_or_a_failing_preload_is_not_used(tmp_path):
     pid, preloaded, _, _ = _outputs(execution.execute_notebook(notebook, tmp_path / "out.ipynb", {}))
     assert pid != spare_pid and not preloaded and not _alive(spare_pid) and execution._SPARE is None
 
+    before = _kernels()
     assert not execution.start_spare_kernel(tmp_path, preload="raise ValueError('no')")
-    assert execution._SPARE is None
+    assert execution._SPARE is None and _kernels() <= before  # the kernel that failed is shut down
+    assert execution.start_spare_kernel(tmp_path, preload="import colorsys")  # and the slot is free again
 
 
 def test_an_unused_spare_is_shut_down_at_exit(tmp_path):
     assert execution.start_spare_kernel(tmp_path, preload="import colorsys")
     spare_pid = execution._SPARE[2].provisioner.pid
-    assert _alive(spare_pid)
+    assert _alive(spare_pid) and spare_pid in _kernels()
     execution.discard_spare_kernel()  # what the process runs at exit
     assert execution._SPARE is None and not _alive(spare_pid)
+
+
+def test_an_interrupted_start_leaves_no_kernel_and_no_placeholder(tmp_path, monkeypatch):
+    """A KeyboardInterrupt while the spare imports: the kernel is shut down, the slot freed, and the
+    interrupt goes on to the caller."""
+    before = _kernels()
+
+    def interrupted(km, folder, preload, timeout):
+        from jupyter_core.utils import run_sync
+
+        run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(execution.KERNEL_ARGUMENTS))
+        assert _kernels() - before  # it did start
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execution, "_start_and_preload", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execution.start_spare_kernel(tmp_path)
+    assert execution._SPARE is None and _kernels() <= before
