@@ -250,7 +250,7 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     comp_roles = comp_roles.drop(index=[a for a in comp_roles.index if a in hidden])
     return Archetypes(True, "", k=k, labels=label_series, profiles=profiles, composition_units=comp_units,
                       composition_roles=comp_roles, projection=_projection(complete[dims], label_series.index,
-                                                                          rules.seed), **base)
+                                                                          base["seed"]), **base)
 
 
 def _projection(profiles: pd.DataFrame, index: pd.Index, seed: int) -> pd.DataFrame:

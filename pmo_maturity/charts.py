@@ -97,12 +97,11 @@ def _category_labels(ax, positions, labels, *, axis: str = "y", fontsize: float 
                      rotation=rotation, rotation_mode="anchor", fontsize=fontsize)
 
 
-def _scale_ticks(ax, q: Questionnaire, axis: str = "x") -> None:
-    """The scale's whole numbers (1, 2, ... 5) as ticks, at most 11 (a 0-10 scale)."""
+def _scale_ticks(ax, q: Questionnaire) -> None:
+    """The scale on the x axis, its whole numbers (1, 2, ... 5) as ticks, at most 11 (a 0-10 scale)."""
     lo, hi = q.scale.min, q.scale.max
-    ticks = np.arange(lo, hi + 1, max(1, int(np.ceil((hi - lo) / 10))))
-    (ax.set_xticks if axis == "x" else ax.set_yticks)(ticks)
-    (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
+    ax.set_xticks(np.arange(lo, hi + 1, max(1, int(np.ceil((hi - lo) / 10)))))
+    ax.set_xlim(lo, hi)
 
 
 def _bars(ax, y: np.ndarray, start: np.ndarray, stop: np.ndarray, colour, label: str | None = None,

@@ -7,6 +7,7 @@ only run notebooks, such as the batch workers, load no data or plotting library.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -109,26 +110,21 @@ def start_spare_kernel(cwd: str | Path | None = None, preload: str = REPORT_IMPO
         if _SPARE is not None:
             return False
         _SPARE = (threading.get_ident(), "", None)  # taken: no second spare while this one starts
-    km = None
-    ready = False
+    km, ready = None, False
     try:
         folder = str(Path(cwd).resolve() if cwd else notebook_dir().resolve())
         km = _local_kernel_manager()(kernel_name=KERNEL)
         ready = _start_and_preload(km, folder, preload, timeout)
-    except Exception:  # noqa: BLE001 - a spare is an optimisation: the report will start its own kernel
-        ready = False
-    finally:  # also on KeyboardInterrupt: no kernel, no placeholder left behind
-        if not ready:
-            if km is not None:
-                _shut_down(km)
-            with _SPARE_LOCK:
-                _SPARE = None
-    if not ready:
-        return False
-    with _SPARE_LOCK:
-        _SPARE = (threading.get_ident(), folder, km)
-    _register_spare_cleanup()
-    return True
+    except Exception:  # noqa: BLE001, S110 - a spare is an optimisation: the report will start its own kernel
+        pass
+    finally:  # also on KeyboardInterrupt: the slot filled or freed, no kernel left behind
+        with _SPARE_LOCK:
+            _SPARE = (threading.get_ident(), folder, km) if ready else None
+        if not ready and km is not None:
+            _shut_down(km)
+    if ready:
+        _register_spare_cleanup()
+    return ready
 
 
 def _start_and_preload(km, folder: str, preload: str, timeout: float) -> bool:
@@ -207,6 +203,7 @@ def _register_spare_cleanup() -> None:
 _ENGINE = "pmo-maturity-spare-kernel"
 
 
+@functools.cache
 def _warm_engine() -> str:
     """papermill's nbclient engine for a kernel started ahead: the notebook client gets that kernel
     and shuts it down when the notebook is done, as it does with a kernel it starts itself."""
@@ -230,6 +227,7 @@ def _warm_engine() -> str:
     return _ENGINE
 
 
+@functools.cache
 def _local_kernel_manager():
     from jupyter_client.manager import AsyncKernelManager
 
