@@ -13,10 +13,10 @@ Every sum is of exact small integers (or halves), so the result does not depend 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,11 +58,18 @@ def map_threads(function: Callable, items: list, rows: int | None = None) -> lis
 
 
 def _one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    """Hold numpy's BLAS to one thread while our own threads run (restored on exit)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller():
+    # Finding the loaded libraries is the slow part of threadpoolctl (milliseconds, and the passes
+    # run many times per file), so it is done once. The passes use numpy's BLAS, which is loaded
+    # with numpy, before this is first called.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 # Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label.
 OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN = 0, 1, 2, 3, 4
@@ -87,7 +94,8 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
                  whole_numbers: set[int] = frozenset()) -> AnswerScan:
     """Assemble and validate the answer matrix.
 
-    ``numeric`` maps item index -> raw float column (checked here: whole points in [low, high]);
+    ``numeric`` maps item index -> raw numbers (checked here: whole points in [low, high]), as a
+    float array or as an Arrow integer column (converted here, one block at a time);
     ``converted`` maps item index -> (values, codes) already parsed from text. Other items are
     missing. Columns in ``whole_numbers`` were typed as integers by the parser: when their
     minimum and maximum are on the scale, no cell needs checking. The matrix is column-major;
@@ -95,7 +103,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
     """
     trusted = set()
     for j in whole_numbers & set(numeric):
-        lo, hi = np.fmin.reduce(numeric[j]), np.fmax.reduce(numeric[j])
+        lo, hi = _min_max(numeric[j])
         if not (lo < low or hi > high):  # NaN (all missing) compares False too
             trusted.add(j)
     values = np.empty((n, n_items), order="F")
@@ -133,9 +141,9 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
     for j in range(n_items):
         column = values[part, j]
         if j in trusted:
-            column[:] = numeric[j][part]
+            column[:] = _rows(numeric[j], start, stop)
         elif j in numeric:
-            column[:] = numeric[j][part]
+            column[:] = _rows(numeric[j], start, stop)
             with np.errstate(invalid="ignore"):
                 whole = np.floor(column) == column
                 bad = ~((column >= low) & (column <= high) & whole) & (column == column)
@@ -155,6 +163,24 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
         np.fmax(hi, column, out=hi)
         if reverse[j]:
             rev |= present
+
+
+def _min_max(column) -> tuple[float, float]:
+    """Smallest and largest number of a float array or Arrow column (NaN when all missing)."""
+    if isinstance(column, np.ndarray):
+        return np.fmin.reduce(column), np.fmax.reduce(column)
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(column)
+    lo, hi = extremes["min"].as_py(), extremes["max"].as_py()
+    return (np.nan, np.nan) if lo is None else (float(lo), float(hi))
+
+
+def _rows(column, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of a float array or Arrow column, as numbers (NaN for missing)."""
+    if isinstance(column, np.ndarray):
+        return column[start:stop]
+    return column.slice(start, stop - start).to_numpy()
 
 
 def pair_sums(x: np.ndarray, centre: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import ResponsesError
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
@@ -374,7 +375,11 @@ def _scan_items(frame: pd.DataFrame, items: Mapping[str, str], q: Questionnaire,
         if item not in items:
             continue
         column = frame[items[item]]
-        if _is_numeric(column):
+        if isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_integer(column.dtype.pyarrow_dtype):
+            answers = pa.array(column.array)  # the Arrow data itself, converted block by block in the scan
+            numeric[j] = answers if isinstance(answers, pa.ChunkedArray) else pa.chunked_array([answers])
+            whole.add(j)
+        elif _is_numeric(column):
             numeric[j] = (column.to_numpy() if column.dtype == np.float64
                           else column.to_numpy(dtype=float, na_value=np.nan))
             if items[item] in integer_columns or pd.api.types.is_integer_dtype(column.dtype):
@@ -495,7 +500,8 @@ def load_responses(
     # to type, numbers stay numbers.
     text_columns = {h for role, h in columns.meta.items() if role not in ("submitted_at", "start_time")}
     text_columns |= set(columns.extra)
-    table = read_table(source, encoding=encoding, delimiter=delimiter, sheet=sheet, text_columns=text_columns)
+    table = read_table(source, encoding=encoding, delimiter=delimiter, sheet=sheet, text_columns=text_columns,
+                       answer_columns=set(columns.items.values()))
     if table.info.alternative_headers:
         columns = resolve_columns(list(table.frame.columns), q, meta=meta, mapping=mapping,
                                   alternative_headers=table.info.alternative_headers, path=path_text)

@@ -280,3 +280,33 @@ def test_windows_1252_byte_after_the_first_64_kb(tmp_path, questionnaire):
     r = load_responses(path)
     assert r.summary["source"]["encoding"] == "cp1252"
     assert r.data["unit"].iloc[-1] == "Recherche & Développement"
+
+
+def test_whole_number_answers_read_as_arrow_match_the_dataframe_path(tmp_path, questionnaire):
+    # Integer-typed answer columns of a CSV stay Arrow arrays until the scan converts them block by
+    # block (the file spans two parser blocks and two scan parts); a DataFrame takes the plain path.
+    ids = questionnaire.item_ids[:6]
+    rng = np.random.default_rng(7)
+    n = 300_000
+    answers = rng.integers(1, 6, size=(n, len(ids))).astype(float)
+    answers[rng.random(answers.shape) < 0.05] = np.nan  # blanks
+    answers[[5, 150_000, 299_999], [0, 2, 5]] = [9, 0, 6]  # out of range, near both part ends
+    frame = pd.DataFrame(answers, columns=ids).astype("Int64")
+    frame.insert(0, "id", [f"r{i}" for i in range(n)])
+    path = tmp_path / "numbers.csv"
+    frame.to_csv(path, index=False)
+    assert path.stat().st_size > 1 << 22  # more than one 4 MB parser block
+    from pmo_maturity.readers import read_table
+    raw = read_table(path, text_columns={"id"}, answer_columns=set(ids))
+    assert all(isinstance(raw.frame[i].dtype, pd.ArrowDtype) for i in ids)
+    assert raw.frame[ids[0]].array.__arrow_array__().num_chunks > 1
+
+    r = load_responses(path, min_answered=0.2)
+    plain = load_responses(frame.astype({i: float for i in ids}), min_answered=0.2)
+    assert_identity(r)
+    bad = r.quarantine[r.quarantine["reason"] == "out_of_range"]
+    assert bad["row"].tolist() == [7, 150_002, 300_001]  # spreadsheet rows: header is row 1
+    assert bad["value"].tolist() == [9, 0, 6]
+    assert bad["column"].tolist() == [ids[0], ids[2], ids[5]]
+    pd.testing.assert_frame_equal(r.data[["respondent_id", *ids]], plain.data[["respondent_id", *ids]])
+    assert r.data[ids].isna().sum().sum() == np.isnan(np.delete(answers, [5, 150_000, 299_999], axis=0)).sum()
