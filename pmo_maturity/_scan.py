@@ -205,6 +205,65 @@ def pair_sums(x: np.ndarray, centre: np.ndarray | float) -> tuple[np.ndarray, np
     return counts, sums, products
 
 
+@dataclass(frozen=True)
+class PairSums:
+    """:func:`pair_sums` of some rows, with the centre they were taken around."""
+
+    counts: np.ndarray
+    sums: np.ndarray
+    products: np.ndarray
+    centre: np.ndarray
+
+    def columns(self, keep: np.ndarray) -> PairSums:
+        """The sums of the columns ``keep`` (a boolean mask) only."""
+        pick = np.ix_(keep, keep)
+        return PairSums(self.counts[pick], self.sums[pick], self.products[pick], self.centre[keep])
+
+
+def group_pair_sums(x: np.ndarray, centre: np.ndarray,
+                    groupings: list[tuple[np.ndarray | None, int]]) -> list[list[PairSums]]:
+    """:func:`pair_sums` of every group of several groupings of the rows of ``x``, in one pass and
+    without sorting ``x``: each row chunk is ordered by group (a radix sort of small codes) and
+    each group's part of it adds its products. A grouping is (codes, number of groups); a code
+    below 0 is no group, and codes None make all rows one group. Returns, per grouping, the sums
+    of each group."""
+    n, d = x.shape
+    centre = np.broadcast_to(np.asarray(centre, dtype=float), (d,)).copy()
+
+    def part(first: int, last: int) -> list[np.ndarray]:
+        totals = [np.zeros((groups, 2 * d, 2 * d)) for _, groups in groupings]
+        z = np.empty((CHUNK, 2 * d))  # [present | centred], row-major: whole rows are gathered below
+        for start in range(first, last, CHUNK):
+            stop = min(last, start + CHUNK)
+            chunk, zc = x[start:stop], z[:stop - start]
+            missing = np.isnan(chunk)
+            np.subtract(chunk, centre, out=zc[:, d:])
+            np.copyto(zc[:, d:], 0.0, where=missing)
+            np.logical_not(missing, out=missing)
+            zc[:, :d] = missing
+            for (codes, groups), total in zip(groupings, totals):
+                if codes is None:
+                    total[0] += zc.T @ zc
+                    continue
+                part_codes = codes[start:stop]
+                order = np.argsort(part_codes.astype(np.int16) if groups < 2**15 else part_codes, kind="stable")
+                in_order = part_codes[order]
+                ordered = np.take(zc, order, axis=0)
+                bounds = [0, *(np.flatnonzero(np.diff(in_order)) + 1).tolist(), len(order)]
+                for lo, hi in zip(bounds[:-1], bounds[1:]):
+                    if in_order[lo] >= 0:
+                        block = ordered[lo:hi]
+                        total[in_order[lo]] += block.T @ block
+        return totals
+
+    parts = split_rows(n, CHUNK, part)
+    out = []
+    for i in range(len(groupings)):
+        total = np.sum([p[i] for p in parts], axis=0)
+        out.append([PairSums(t[:d, :d], t[d:, :d], t[d:, d:], centre) for t in total])
+    return out
+
+
 def covariance_from_sums(counts: np.ndarray, sums: np.ndarray, products: np.ndarray) -> np.ndarray:
     """Pairwise-complete covariance (ddof 1) from :func:`pair_sums`; NaN under two pairs."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -217,7 +276,7 @@ def covariance_from_sums(counts: np.ndarray, sums: np.ndarray, products: np.ndar
 class ItemSums:
     """What scoring needs from the item matrix, accumulated in one pass."""
 
-    dimension_scores: np.ndarray  # (respondents, dimensions), NaN when too few answers
+    scores: np.ndarray  # (respondents, dimensions [+ overall]), column-major; NaN when too few answers
     scorable: np.ndarray  # (dimensions,) respondents with at least two answered items
     pair_counts: np.ndarray  # (items, items) rows where both items are answered
     pair_sums: np.ndarray  # [i, j]: sum of centred item i over those rows
@@ -231,10 +290,15 @@ class ItemSums:
         def less(a, b):
             return None if a is None else a - b
 
-        return ItemSums(self.dimension_scores, self.scorable - other.scorable, self.pair_counts - other.pair_counts,
+        return ItemSums(self.scores, self.scorable - other.scorable, self.pair_counts - other.pair_counts,
                         self.pair_sums - other.pair_sums, self.pair_products - other.pair_products,
                         less(self.group_counts, other.group_counts), less(self.group_sums, other.group_sums),
                         less(self.group_squares, other.group_squares))
+
+    @property
+    def dimension_scores(self) -> np.ndarray:
+        """(respondents, dimensions)."""
+        return self.scores[:, :len(self.scorable)]
 
     def covariance(self) -> np.ndarray:
         """Pairwise-complete covariance matrix (ddof 1) of the items."""
@@ -249,8 +313,10 @@ class ItemSums:
 
 
 def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, reverse: np.ndarray,
-               low: float, high: float, group_codes: np.ndarray | None = None, groups: int = 0) -> ItemSums:
-    """One chunked pass: reverse-score, dimension scores, pair sums, per-group sums.
+               low: float, high: float, group_codes: np.ndarray | None = None, groups: int = 0,
+               weights: np.ndarray | None = None) -> ItemSums:
+    """One chunked pass: reverse-score, dimension scores (and, with ``weights``, each respondent's
+    weighted mean of their scored dimensions), pair sums, per-group sums.
 
     Values are centred on the scale midpoint before summing, which keeps the sums of squares small
     (covariances and variances do not depend on the centre).
@@ -262,7 +328,9 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
     # products are exact in float32 (24-bit mantissa) for any usual scale; BLAS is twice as fast.
     exact32 = 4 * ((high - low) / 2 + 0.5) ** 2 * CHUNK < 2**24
     work = np.float32 if exact32 else np.float64
-    scores = np.empty((n, d), order="F")  # column-major like the answers: later per-dimension passes run down columns
+    # Column-major like the answers: later per-dimension passes run down columns. The overall
+    # score is the last column of the same block, so that a frame of all of them copies nothing.
+    scores = np.empty((n, d + (weights is not None)), order="F")
     with_groups = group_codes is not None and groups > 0
     # Reverse-keyed answers centred: (low + high - x) - centre == -(x - centre).
     sign = np.where(reverse, -1.0, 1.0).astype(work)
@@ -292,7 +360,9 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
             dims = (member.T @ pc.T).T.astype(float)  # exact integers and halves; divide in float64
             answered, totals = dims[:, :d], dims[:, d:]
             with np.errstate(invalid="ignore", divide="ignore"):
-                scores[start:start + rows] = np.where(answered >= needed, totals / answered + centre, np.nan)
+                scores[start:start + rows, :d] = np.where(answered >= needed, totals / answered + centre, np.nan)
+            if weights is not None:
+                _weighted_mean(scores[start:start + rows], weights)
             scorable += (answered >= 2).sum(axis=0)
             both += pc.T @ pc
             if with_groups:
@@ -305,6 +375,18 @@ def accumulate(raw: np.ndarray, *, membership: np.ndarray, needed: np.ndarray, r
     scorable, pair_counts, pair_sums, pair_products, g_counts, g_sums, g_squares = (
         None if parts[0][i] is None else np.sum([p[i] for p in parts], axis=0) for i in range(7))
     return ItemSums(scores, scorable, pair_counts, pair_sums, pair_products, g_counts, g_sums, g_squares)
+
+
+def _weighted_mean(block: np.ndarray, weights: np.ndarray) -> None:
+    """Last column of ``block`` := the weighted mean of the other columns that are not NaN."""
+    d = len(weights)
+    total, weight = np.zeros(len(block)), np.zeros(len(block))
+    for j in range(d):  # column by column, so that every row adds in the same order
+        has = ~np.isnan(block[:, j])
+        total += np.where(has, block[:, j] * weights[j], 0.0)
+        weight += has * weights[j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(total, weight, out=block[:, d])
 
 
 def group_totals(codes: np.ndarray, groups: int, *arrays: np.ndarray) -> list[np.ndarray]:

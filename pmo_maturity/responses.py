@@ -726,10 +726,13 @@ def _compact_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 def _records(meta: pd.DataFrame, idx: np.ndarray, column, reason, detail, value=None) -> pd.DataFrame:
     """Quarantine records for the rows ``idx`` of ``meta`` (row, respondent and unit filled in)."""
-    picked = meta.iloc[idx]
-    return pd.DataFrame({"row": picked["row"].to_numpy(), "respondent_id": picked["respondent_id"].to_numpy(object),
-                         "unit": picked["unit"].to_numpy(object), "column": column, "reason": reason, "value": value,
-                         "detail": detail})
+    return pd.DataFrame({**_picked(meta, idx, ("row", "respondent_id", "unit")), "column": column, "reason": reason,
+                         "value": value, "detail": detail})
+
+
+def _picked(frame: pd.DataFrame, idx: np.ndarray, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The rows ``idx`` of a few columns (text as objects), without taking the whole frame."""
+    return {c: frame[c].take(idx).to_numpy(object if c != "row" else None) for c in columns}
 
 
 def _value_detail(code: int, scale: Scale) -> str:
@@ -778,7 +781,8 @@ def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray, scan: AnswerS
                                    [f"answered {lo[i]:g} to all {answered[i]} items, reverse-keyed ones included"
                                     for i in idx]))
     if data["start_time"].notna().any() and data["submitted_at"].notna().any():
-        seconds = (data["submitted_at"] - data["start_time"]).dt.total_seconds().to_numpy()
+        seconds = (data["submitted_at"].to_numpy("datetime64[ns]") - data["start_time"].to_numpy("datetime64[ns]")
+                   ) / np.timedelta64(1, "s")  # NaN where either time is missing
         valid = kept & ~np.isnan(seconds)
         if valid.sum() >= 10:
             median = float(np.median(seconds[valid]))
@@ -792,9 +796,7 @@ def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray, scan: AnswerS
 
 
 def _flag_records(data: pd.DataFrame, idx: np.ndarray, flag: str, details: list[str]) -> pd.DataFrame:
-    picked = data.iloc[idx]
-    return pd.DataFrame({"row": picked["row"].to_numpy(), "respondent_id": picked["respondent_id"].to_numpy(object),
-                         "flag": flag, "detail": details})
+    return pd.DataFrame({**_picked(data, idx, ("row", "respondent_id")), "flag": flag, "detail": details})
 
 
 def _exclude_flagged(responses: Responses) -> Responses:

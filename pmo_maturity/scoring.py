@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from ._scan import ItemSums, accumulate, group_totals, map_threads
+from ._scan import ItemSums, PairSums, accumulate, group_pair_sums, group_totals, map_threads
 from ._version import kit_version
 from .errors import ConfigurationError
 from .privacy import SMALL, complete_suppression, suppress_crossing, suppress_table, suppressed_groups
@@ -358,24 +358,28 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
     roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
     sums = _item_sums(raw, q, rules, None if units_index is None else units_index.codes,
-                      len(units_index.names) if units_index else 0)
+                      len(units_index.names) if units_index else 0, weights=q.weights.to_numpy())
     unit_names = units_index.names if units_index else []
-    dim_scores = sums.dimension_scores
-    scored = ~np.isnan(dim_scores).all(axis=1)
+    block = sums.scores  # (respondents, dimensions + overall), column-major
+    scored = ~np.isnan(sums.dimension_scores).all(axis=1)
     if not scored.all():  # a stricter min_answered than the loader's
         dropped = _item_sums(raw[~scored], q, rules, None if units_index is None else units_index.codes[~scored],
                              len(unit_names))
         sums = sums.without(dropped)
-        dim_scores = dim_scores[scored]
+        block = np.asfortranarray(block[scored])
+    dim_scores = block[:, :len(q.dimensions)]
+    if not scored.all():
         responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
         units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
         roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
     hidden_units, hidden_roles, cell_mask = _privacy(units_index, roles_index, rules)
-    respondents = _respondent_frame(responses, q, dim_scores)
-    organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None)
+    respondents = _respondent_frame(responses, q, block)
+    large_org, (large_units, large_roles) = _large_group_sums(dim_scores, [units_index, roles_index], rules)
+    organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None, large=large_org)
     units, overall_units, unit_stats = _group_tables(dim_scores, units_index, q, rules, key="unit",
-                                                     suppressed=hidden_units)
-    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles)
+                                                     suppressed=hidden_units, large=large_units)
+    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles,
+                                large=large_roles)
     overall = pd.concat([overall_org, overall_units], ignore_index=True)
     reliability = _reliability(sums, q, rules)
     agreement = _agreement(sums, unit_names, units_index, hidden_units, q, rules)
@@ -396,11 +400,12 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
                   role_cells=role_cells, data_quality=quality, provenance=provenance, responses=responses)
 
 
-def _item_sums(raw: np.ndarray, q: Questionnaire, rules: ScoringRules, unit_codes, units: int) -> ItemSums:
+def _item_sums(raw: np.ndarray, q: Questionnaire, rules: ScoringRules, unit_codes, units: int,
+               weights: np.ndarray | None = None) -> ItemSums:
     return accumulate(raw, membership=_membership(q), needed=np.array([d.min_answered(rules.min_answered)
                                                                         for d in q.dimensions]),
                       reverse=np.array([i.reverse for i in q.items]), low=q.scale.min, high=q.scale.max,
-                      group_codes=unit_codes, groups=units)
+                      group_codes=unit_codes, groups=units, weights=weights)
 
 
 def _membership(q: Questionnaire) -> np.ndarray:
@@ -413,57 +418,64 @@ def _membership(q: Questionnaire) -> np.ndarray:
     return member
 
 
-def _respondent_frame(responses: Responses, q: Questionnaire, dim_scores: np.ndarray) -> pd.DataFrame:
+def _respondent_frame(responses: Responses, q: Questionnaire, scores: np.ndarray) -> pd.DataFrame:
+    """One row per respondent: identity, unit, role, then ``scores`` (respondents x dimensions and the
+    overall score, column-major: the frame's columns are views of it, not copies)."""
     data = responses.data
     n = len(data)
     frame = pd.DataFrame({"respondent_id": data["respondent_id"].array, "row": data["row"].to_numpy()})
     frame["unit"] = data["unit"].array if responses.has_units else pd.array([ORGANISATION] * n, dtype="str")
     frame["role"] = data["role"].fillna(NO_ROLE).array if responses.has_roles else pd.array([NO_ROLE] * n, dtype="str")
-    w = q.weights.to_numpy()
-    d = len(w)
-    block = np.empty((n, d + 1), order="F")  # column-major: the frame's columns are views, not copies
-    block[:, :d] = dim_scores
-    total, weight = np.zeros(n), np.zeros(n)  # the weighted mean over the scored dimensions, column by column
-    for j in range(d):
-        has = ~np.isnan(block[:, j])
-        total += np.where(has, block[:, j] * w[j], 0.0)
-        weight += has * w[j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(total, weight, out=block[:, d])
-    dims = pd.DataFrame(block, columns=[*q.dimension_ids, "overall"], copy=False)
+    dims = pd.DataFrame(scores, columns=[*q.dimension_ids, "overall"], copy=False)
     return pd.concat([frame, dims], axis=1)
 
 
 class _Groups:
-    """Respondents sorted by a grouping column, so that every group is one contiguous slice."""
+    """The groups of a grouping column: a code per respondent (-1 = none), names and sizes."""
 
     def __init__(self, labels: pd.Series):
         codes, uniques = pd.factorize(labels, sort=True)
-        valid = codes >= 0
         self.codes = codes
         self.names = [str(u) for u in uniques]
-        keys = np.where(valid, codes, len(uniques))
-        if len(uniques) < 2**15:  # numpy's stable sort of 16-bit keys is a radix sort: linear time
-            keys = keys.astype(np.int16)
-        self.order = np.argsort(keys, kind="stable")[: int(valid.sum())]
-        self.sizes = np.bincount(codes[valid], minlength=len(uniques))
-        self.starts = np.concatenate([[0], np.cumsum(self.sizes)])
+        self.sizes = np.bincount(codes[codes >= 0], minlength=len(uniques))
 
     @classmethod
     def of(cls, labels: pd.Series) -> _Groups:
         return cls(labels)
 
-    def sorted(self, x: np.ndarray) -> np.ndarray:
-        """The rows of ``x`` of respondents with a group, group by group."""
-        if x.ndim == 1 or not x.flags.f_contiguous:
-            return np.take(x, self.order, axis=0)  # much faster than x[self.order] on large arrays
-        out = np.empty((len(self.order), x.shape[1]), order="F")
-        map_threads(lambda j: np.take(x[:, j], self.order, out=out[:, j]), list(range(x.shape[1])), len(x))
+    def members(self, selected: np.ndarray) -> dict[int, np.ndarray]:
+        """Row numbers of each selected group (a mask over the groups), in row order."""
+        codes = self.codes
+        rows = np.flatnonzero((codes >= 0) & selected[np.maximum(codes, 0)])
+        keys = codes[rows]
+        if len(self.names) < 2**15:  # numpy's stable sort of 16-bit keys is a radix sort: linear time
+            keys = keys.astype(np.int16)
+        rows = rows[np.argsort(keys, kind="stable")]
+        out, start = {}, 0
+        for g in np.flatnonzero(selected):
+            out[int(g)] = rows[start:start + self.sizes[g]]
+            start += self.sizes[g]
         return out
 
-    def slices(self, sorted_values: np.ndarray):
-        for g, name in enumerate(self.names):
-            yield name, sorted_values[self.starts[g]:self.starts[g + 1]]
+
+def _large_group_sums(dim_scores: np.ndarray, groupings: list[_Groups | None], rules: ScoringRules
+                      ) -> tuple[dict[int, PairSums], list[dict[int, PairSums]]]:
+    """Pair sums of the organisation and of every group above the bootstrap size (their intervals
+    need nothing else), in one pass over the scores; by group number, per grouping (None: no
+    grouping)."""
+    limit = rules.bootstrap_max_n
+    sizes = [np.array([len(dim_scores)]), *(np.array([], dtype=int) if g is None else g.sizes for g in groupings)]
+    codes = [None, *(None if g is None else g.codes for g in groupings)]
+    wanted = [i for i, size in enumerate(sizes) if size.max(initial=0) > limit]
+    if not wanted:
+        return {}, [{} for _ in groupings]
+    head = dim_scores[:1000]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))  # limits rounding only
+    found = dict(zip(wanted, group_pair_sums(dim_scores, centre, [(codes[i], len(sizes[i])) for i in wanted])))
+    out = [{int(g): found[i][g] for g in np.flatnonzero(sizes[i] > limit)} if i in found else {}
+           for i in range(len(sizes))]
+    return out[0], out[1:]
 
 
 NO_UNIT = "\x00no unit"  # respondents without a unit: never shown, but they count for subtraction
@@ -506,7 +518,7 @@ def _interval_method(respondents: pd.DataFrame, rules: ScoringRules) -> str:
 
 
 def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnaire, rules: ScoringRules,
-                  key: str | None, suppressed: dict | None = None
+                  key: str | None, suppressed: dict | None = None, large: dict[int, PairSums] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[stats.MeanIntervals]]:
     """Per-dimension and overall tables for the organisation (key None) or each group of ``key``,
     and each group's unblanked statistics (for the ICCs).
@@ -514,30 +526,43 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
     Within a shown group, a dimension scored for fewer than ``min_group_size`` respondents is
     hidden too (with complements across groups, per dimension), and the group's overall index is
     then computed on its shown dimensions only, so that no hidden score can be worked back out.
+    ``large`` holds the pair sums of the groups above the bootstrap size (see
+    :func:`_large_group_sums`); the other groups' rows are gathered here.
     """
     if key is not None and groups is None:
         return _empty_group_table(key), pd.DataFrame(), []
     weights = q.weights.to_numpy()
-    parts = [(ORGANISATION, dim_scores)] if groups is None else list(groups.slices(groups.sorted(dim_scores)))
+    large = large or {}
+    if groups is None:
+        parts = [(ORGANISATION, None if 0 in large else dim_scores, large.get(0), len(dim_scores))]
+    else:
+        rows = groups.members(np.array([g not in large for g in range(len(groups.names))], dtype=bool))
+        parts = [(name, np.take(dim_scores, rows[g], axis=0) if g in rows else None, large.get(g),
+                  int(groups.sizes[g])) for g, name in enumerate(groups.names)]
     suppressed = suppressed or {}
-    results = map_threads(lambda part: stats.mean_intervals(
-        part[1], weights, rng=stats.group_rng(rules.seed, f"{key or 'organisation'}:{part[0]}"),
-        confidence=rules.confidence, n_resamples=rules.n_resamples, bootstrap_max_n=rules.bootstrap_max_n),
-        parts, len(dim_scores))
+
+    def intervals(name, block, sums, size, shown=None, label=""):
+        if shown is not None:
+            block = None if block is None else block[:, shown]
+            sums = None if sums is None else sums.columns(shown)
+        return stats.mean_intervals(
+            block, weights if shown is None else weights[shown],
+            rng=stats.group_rng(rules.seed, f"{key or 'organisation'}:{name}{label}"), confidence=rules.confidence,
+            n_resamples=rules.n_resamples, bootstrap_max_n=rules.bootstrap_max_n, sums=sums, size=size)
+
+    results = map_threads(lambda part: intervals(*part), parts, len(dim_scores))
     outside = None  # respondents outside every group (no unit): a hidden group of their own
     if groups is not None and (groups.codes < 0).any():
         outside = (~np.isnan(dim_scores[groups.codes < 0])).sum(axis=0)
-    hidden_cells = _hidden_cells([name for name, _ in parts], results, suppressed, rules, outside) if key else {}
+    hidden_cells = _hidden_cells([part[0] for part in parts], results, suppressed, rules, outside) if key else {}
     dim_rows, overall_rows = [], []
-    for (name, block), result in zip(parts, results):
+    for part, result in zip(parts, results):
+        name, size = part[0], part[3]
         reason = suppressed.get(name)
         hidden = hidden_cells.get(name, np.zeros(len(q.dimensions), dtype=bool))
         overall = result
         if hidden.any() and not hidden.all() and reason is None:  # the overall index on the shown dimensions
-            overall = stats.mean_intervals(block[:, ~hidden], weights[~hidden],
-                                           rng=stats.group_rng(rules.seed, f"{key}:{name}:shown"),
-                                           confidence=rules.confidence, n_resamples=rules.n_resamples,
-                                           bootstrap_max_n=rules.bootstrap_max_n)
+            overall = intervals(*part, shown=~hidden, label=":shown")
         levels = np.where(hidden, np.nan, q.level_of(result.mean))
         for j, d in enumerate(q.dimensions):
             row = {"dimension": d.id, "name": d.name, "weight": d.weight, "n": int(result.n[j]),
@@ -552,7 +577,7 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
         staged = np.nanmin(levels) if np.isfinite(levels).any() else np.nan
         continuous = None if all_hidden else q.level_of(overall.overall)
         overall_rows.append({
-            "scope": "organisation" if key is None else key, "group": name, "n": len(block),
+            "scope": "organisation" if key is None else key, "group": name, "n": size,
             "score": np.nan if all_hidden else overall.overall, "ci_low": overall.overall_low,
             "ci_high": overall.overall_high, "index": float(q.index(overall.overall)), "continuous_level": continuous,
             "continuous_level_name": q.level_name(continuous), "staged_level": staged,

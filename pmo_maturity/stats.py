@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # the distribution functions, without the slower scipy.stats import
 
-from ._scan import covariance_from_sums, pair_sums
+from ._scan import PairSums, covariance_from_sums, pair_sums
 
 # ---------------------------------------------------------------------------------------------
 # Covariances with missing values
@@ -213,13 +213,15 @@ class MeanIntervals:
 
 
 def mean_intervals(
-    scores: np.ndarray,
+    scores: np.ndarray | None,
     weights: np.ndarray,
     *,
     rng: np.random.Generator,
     confidence: float = 0.95,
     n_resamples: int = 2000,
     bootstrap_max_n: int = 2000,
+    sums: PairSums | None = None,
+    size: int | None = None,
 ) -> MeanIntervals:
     """Means of each column (NaN = not scored) with intervals, and of the weighted overall mean.
 
@@ -230,22 +232,27 @@ def mean_intervals(
     Student-t interval of each mean and a delta-method interval of the overall mean built from the
     pairwise covariance of the columns; at those sizes the two agree within Monte-Carlo error and
     the analytic form costs no memory.
+
+    A larger group can be given by its :func:`~pmo_maturity._scan.pair_sums` (``sums``) and its
+    number of rows (``size``) instead of its rows: that is all the analytic form needs.
     """
-    x = np.asarray(scores, dtype=float)
     w = np.asarray(weights, dtype=float)
-    n_resp = x.shape[0]
-    head = x[: min(n_resp, 1000)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))
-    pairs, sums, products = pair_sums(x, centre)
+    if sums is None or size is None or size <= bootstrap_max_n:
+        x = np.asarray(scores, dtype=float)
+        size = x.shape[0]
+        head = x[: min(size, 1000)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))
+        sums = PairSums(*pair_sums(x, centre), centre)
+    pairs = sums.counts
     n = np.diag(pairs).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, np.diag(sums) / n + centre, np.nan)
-    cov = covariance_from_sums(pairs, sums, products)
+        mean = np.where(n > 0, np.diag(sums.sums) / n + sums.centre, np.nan)
+    cov = covariance_from_sums(pairs, sums.sums, sums.products)
     has = ~np.isnan(mean)
     overall = float(np.sum(w[has] * mean[has]) / np.sum(w[has])) if has.any() else float("nan")
     tail = (1 - confidence) / 2
-    if n_resp <= bootstrap_max_n:
+    if size <= bootstrap_max_n:
         low, high, o_low, o_high = _bootstrap(x, w, rng, n_resamples, tail)
         method = f"percentile bootstrap, {n_resamples} resamples"
     else:

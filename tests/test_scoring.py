@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from scipy.stats import t as stats_t
 
 from pmo_maturity import ConfigurationError, ScoringRules, load_questionnaire, load_responses, score
 from pmo_maturity.sample import sample_path
@@ -301,3 +302,22 @@ def test_results_do_not_depend_on_the_threads(monkeypatch, threads):
     for name in ("respondents", "organisation", "units", "roles", "reliability", "agreement", "icc", "gaps",
                  "role_cells"):
         pd.testing.assert_frame_equal(getattr(serial, name), getattr(threaded, name), check_exact=True)
+
+
+def test_unit_interval_from_one_pass_sums_is_the_same_alone_and_with_the_organisation(sample_responses):
+    # With a low bootstrap limit every group takes the analytic interval from the one-pass sums.
+    together = score(sample_responses, bootstrap_max_n=3)
+    alone = score(sample_responses.for_unit("Finance"), bootstrap_max_n=3)
+    assert together.overall.set_index("group").loc["Finance", "method"].startswith("Student t")
+    a = together.units[together.units["unit"] == "Finance"].reset_index(drop=True)
+    b = alone.units[alone.units["unit"] == "Finance"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[["n", "mean", "ci_low", "ci_high"]], b[["n", "mean", "ci_low", "ci_high"]],
+                                  rtol=1e-12)
+    shown = together.units[~together.units["suppressed"] & ~together.units["hidden"]]
+    assert len(shown) >= 8
+    x = together.respondents
+    for (unit, dim), row in shown.set_index(["unit", "dimension"]).iterrows():
+        values = x.loc[x["unit"] == unit, dim].dropna()
+        half = stats_t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        assert row["mean"] == pytest.approx(values.mean(), rel=1e-12)
+        assert row["ci_low"] == pytest.approx(values.mean() - half, rel=1e-9)

@@ -163,3 +163,43 @@ def test_seeded_intervals_repeat_and_depend_on_group_name():
     c = stats.mean_intervals(x, np.ones(2), rng=stats.group_rng(7, "unit:Sales"))
     np.testing.assert_array_equal(a.low, b.low)
     assert not np.array_equal(a.low, c.low)
+
+
+def test_group_pair_sums_give_each_groups_pandas_pairwise_covariance():
+    # pandas.DataFrame.cov is an independent pairwise-complete covariance (as R's
+    # cov(use="pairwise")); the one-pass sums must give it for every group of two groupings at
+    # once, with rows in no group (-1) left out, groups spread over many chunks and thread parts.
+    from pmo_maturity._scan import CHUNK, covariance_from_sums, group_pair_sums
+
+    rng = np.random.default_rng(21)
+    n, d = 9 * CHUNK + 123, 3
+    x = np.asfortranarray(rng.normal(3, 1, size=(n, d)) + rng.normal(0, 0.5, size=(n, 1)))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    units = rng.integers(-1, 4, size=n)
+    roles = rng.integers(0, 2, size=n)
+    org, by_unit, by_role = group_pair_sums(x, np.array([2.5, 3.0, 3.5]), [(None, 1), (units, 4), (roles, 2)])
+    frame = pd.DataFrame(x)
+    for sums, rows in [(org[0], slice(None)), (by_unit[0], units == 0), (by_unit[3], units == 3),
+                       (by_role[1], roles == 1)]:
+        part = frame[rows]
+        np.testing.assert_allclose(covariance_from_sums(sums.counts, sums.sums, sums.products), part.cov(),
+                                   rtol=1e-9)
+        np.testing.assert_array_equal(np.diag(sums.counts), part.notna().sum())
+        np.testing.assert_allclose(np.diag(sums.sums) / np.diag(sums.counts) + sums.centre, part.mean(), rtol=1e-12)
+
+
+def test_large_group_interval_from_its_sums_equals_the_one_from_its_rows():
+    from pmo_maturity._scan import PairSums, pair_sums
+
+    rng = np.random.default_rng(22)
+    x = rng.normal(3, 0.7, size=(5000, 4))
+    x[rng.random(x.shape) < 0.08] = np.nan
+    w = np.array([1, 2, 1, 1.0])
+    rows = stats.mean_intervals(x, w, rng=np.random.default_rng(0))
+    centre = np.full(4, 3.0)
+    sums = stats.mean_intervals(None, w, rng=np.random.default_rng(0), sums=PairSums(*pair_sums(x, centre), centre),
+                                size=len(x))
+    assert "Student t" in rows.method and rows.method == sums.method
+    for field in ("n", "mean", "var", "low", "high"):
+        np.testing.assert_allclose(getattr(sums, field), getattr(rows, field), rtol=1e-12)
+    assert sums.overall_low == pytest.approx(rows.overall_low, rel=1e-12)
