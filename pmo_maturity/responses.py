@@ -546,16 +546,21 @@ def _long_columns(headers, columns: ColumnMap) -> tuple[str, str] | None:
 def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd.DataFrame:
     """Canonical metadata columns (text, stripped; blanks missing; ids default to the row)."""
     out = pd.DataFrame({"row": rows})
-    text_roles = ("respondent_id", "unit", "role", "comment")
-    given = [role for role in text_roles if role in columns.meta]
-    cleaned = dict(zip(given, map_threads(lambda role: _text(frame[columns.meta[role]]).array, given, len(frame))))
+    text_roles, time_roles = ("respondent_id", "unit", "role", "comment"), ("submitted_at", "start_time")
+    given = [role for role in (*text_roles, *time_roles) if role in columns.meta]
+
+    def clean(role: str):
+        column = frame[columns.meta[role]]
+        return _text(column).array if role in text_roles else _parse_times(column)
+
+    cleaned = dict(zip(given, map_threads(clean, given, len(frame))))  # side by side on large files
     for role in text_roles:
         out[role] = cleaned[role] if role in cleaned else pd.Series([None] * len(out), dtype="str").array
     ids = out["respondent_id"]
     if ids.isna().any():
         out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
-    for role in ("submitted_at", "start_time"):
-        out[role] = _parse_times(frame[columns.meta[role]]) if role in columns.meta else pd.NaT
+    for role in time_roles:
+        out[role] = cleaned[role] if role in cleaned else pd.NaT
     return out
 
 

@@ -355,8 +355,7 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     if rule_overrides:
         rules = ScoringRules.from_dict({**asdict(rules), **rule_overrides})
     raw = responses.data[q.item_ids].to_numpy(dtype=float)
-    units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
-    roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
+    units_index, roles_index = _groupings(responses)
     sums = _item_sums(raw, q, rules, None if units_index is None else units_index.codes,
                       len(units_index.names) if units_index else 0, weights=q.weights.to_numpy())
     unit_names = units_index.names if units_index else []
@@ -370,8 +369,7 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     dim_scores = block[:, :len(q.dimensions)]
     if not scored.all():
         responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
-        units_index = _Groups.of(responses.data["unit"]) if responses.has_units else None
-        roles_index = _Groups.of(responses.data["role"].fillna(NO_ROLE)) if responses.has_roles else None
+        units_index, roles_index = _groupings(responses)
     hidden_units, hidden_roles, cell_mask = _privacy(units_index, roles_index, rules)
     respondents = _respondent_frame(responses, q, block)
     large_org, (large_units, large_roles) = _large_group_sums(dim_scores, [units_index, roles_index], rules)
@@ -398,6 +396,13 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     return Scores(questionnaire=q, rules=rules, respondents=respondents, organisation=organisation, units=units,
                   roles=roles, overall=overall, reliability=reliability, agreement=agreement, icc=icc, gaps=gaps,
                   role_cells=role_cells, data_quality=quality, provenance=provenance, responses=responses)
+
+
+def _groupings(responses: Responses) -> tuple[_Groups | None, _Groups | None]:
+    """The unit and role groups (None without the column), worked out side by side."""
+    columns = [responses.data["unit"] if responses.has_units else None,
+               responses.data["role"].fillna(NO_ROLE) if responses.has_roles else None]
+    return tuple(map_threads(lambda c: None if c is None else _Groups.of(c), columns, len(responses.data)))
 
 
 def _item_sums(raw: np.ndarray, q: Questionnaire, rules: ScoringRules, unit_codes, units: int,
@@ -445,6 +450,8 @@ class _Groups:
 
     def members(self, selected: np.ndarray) -> dict[int, np.ndarray]:
         """Row numbers of each selected group (a mask over the groups), in row order."""
+        if not selected.any():
+            return {}
         codes = self.codes
         rows = np.flatnonzero((codes >= 0) & selected[np.maximum(codes, 0)])
         keys = codes[rows]
