@@ -389,6 +389,19 @@ def _weighted_mean(block: np.ndarray, weights: np.ndarray) -> None:
         np.divide(total, weight, out=block[:, d])
 
 
+def group_scores(x: np.ndarray, codes: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group code (< 0: no group), the number and the sum of the non-missing values of each
+    column of ``x``: (groups, columns) each. In row parts (threads on large arrays), so that no
+    temporary is larger than a part."""
+    def part(first: int, last: int) -> list[np.ndarray]:
+        chunk = x[first:last]
+        present = ~np.isnan(chunk)
+        return group_totals(codes[first:last], groups, present.astype(float), np.where(present, chunk, 0.0))
+
+    parts = split_rows(len(x), CHUNK, part)
+    return np.sum([p[0] for p in parts], axis=0), np.sum([p[1] for p in parts], axis=0)
+
+
 def group_totals(codes: np.ndarray, groups: int, *arrays: np.ndarray) -> list[np.ndarray]:
     """Column totals of each array per group code (codes < 0 are skipped), in row chunks with a
     small dense group indicator per chunk (one BLAS product per array and chunk)."""

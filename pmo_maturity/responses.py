@@ -649,13 +649,17 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
         detail = [f"superseded by row {int(latest[rid])}" for rid in meta["respondent_id"].iloc[idx]]
         records.append(_records(meta, idx, columns.meta.get("respondent_id", ""), "superseded", detail))
         rejected |= superseded
-    flags = _flags(meta, q, ~rejected, scan)
     extra = frame[columns.extra].rename(columns=lambda h: h if h not in meta.columns else f"{h} (file)")
     extra = extra.reset_index(drop=True)
-    if rejected.any():
-        keep = ~rejected
-        meta, extra = _keep_rows(meta, keep), _keep_rows(extra, keep)
-        values = _compact_rows(values, keep)
+    # The flags (mostly Python) are worked out while the accepted rows are compacted (numpy and
+    # Arrow, which release the GIL); both only read what they share.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        flags = pool.submit(_flags, meta, q, ~rejected, scan)
+        if rejected.any():
+            keep = ~rejected
+            meta, extra = _keep_rows(meta, keep), _keep_rows(extra, keep)
+            values = _compact_rows(values, keep)
+        flags = flags.result()
     data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
     return _finish(data, records, flags, n, q, columns, table.info, "wide", exclude_flagged)
 

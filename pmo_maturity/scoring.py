@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from ._scan import ItemSums, PairSums, accumulate, group_pair_sums, group_totals, map_threads
+from ._scan import ItemSums, PairSums, accumulate, group_pair_sums, group_scores, map_threads
 from ._version import kit_version
 from .errors import ConfigurationError
 from .privacy import SMALL, complete_suppression, suppress_crossing, suppress_table, suppressed_groups
@@ -709,8 +709,7 @@ def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Quest
     valid = (units.codes >= 0) & (roles.codes >= 0)
     cells = np.where(valid, units.codes * n_roles + roles.codes, -1)
     size = len(units.names) * n_roles
-    present = ~np.isnan(dim_scores)
-    counts, sums = group_totals(cells, size, present.astype(float), np.where(present, dim_scores, 0.0))
+    counts, sums = group_scores(dim_scores, cells, size)
     sizes = np.bincount(cells[valid], minlength=size)
     used = np.flatnonzero(sizes)
     table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
