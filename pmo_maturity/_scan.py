@@ -168,7 +168,7 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
 def _min_max(column) -> tuple[float, float]:
     """Smallest and largest number of a float array or Arrow column (NaN when all missing)."""
     if isinstance(column, np.ndarray):
-        return np.fmin.reduce(column), np.fmax.reduce(column)
+        return (np.fmin.reduce(column), np.fmax.reduce(column)) if len(column) else (np.nan, np.nan)
     import pyarrow.compute as pc
 
     extremes = pc.min_max(column)
@@ -259,7 +259,7 @@ def group_pair_sums(x: np.ndarray, centre: np.ndarray,
     parts = split_rows(n, CHUNK, part)
     out = []
     for i in range(len(groupings)):
-        total = np.sum([p[i] for p in parts], axis=0)
+        total = functools.reduce(np.add, (p[i] for p in parts))  # in part order, one copy at a time
         out.append([PairSums(t[:d, :d], t[d:, :d], t[d:, d:], centre) for t in total])
     return out
 
@@ -399,7 +399,7 @@ def group_scores(x: np.ndarray, codes: np.ndarray, groups: int) -> tuple[np.ndar
         return group_totals(codes[first:last], groups, present.astype(float), np.where(present, chunk, 0.0))
 
     parts = split_rows(len(x), CHUNK, part)
-    return np.sum([p[0] for p in parts], axis=0), np.sum([p[1] for p in parts], axis=0)
+    return functools.reduce(np.add, (p[0] for p in parts)), functools.reduce(np.add, (p[1] for p in parts))
 
 
 def group_totals(codes: np.ndarray, groups: int, *arrays: np.ndarray) -> list[np.ndarray]:

@@ -716,8 +716,7 @@ def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """``frame[keep]`` with a fresh index; on large frames the columns are filtered in threads."""
     if len(frame.columns) < 2:
         return frame[keep].reset_index(drop=True)
-    idx = np.flatnonzero(keep)
-    kept = map_threads(lambda c: frame[c].take(idx).array, list(frame.columns), len(frame))
+    kept = map_threads(lambda c: frame[c].array[keep], list(frame.columns), len(frame))  # Arrow filters per chunk
     return pd.DataFrame(dict(zip(frame.columns, kept)), columns=frame.columns)
 
 
@@ -790,8 +789,7 @@ def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray, scan: AnswerS
                                    [f"answered {lo[i]:g} to all {answered[i]} items, reverse-keyed ones included"
                                     for i in idx]))
     if data["start_time"].notna().any() and data["submitted_at"].notna().any():
-        seconds = (data["submitted_at"].to_numpy("datetime64[ns]") - data["start_time"].to_numpy("datetime64[ns]")
-                   ) / np.timedelta64(1, "s")  # NaN where either time is missing
+        seconds = _seconds_between(data["start_time"], data["submitted_at"])
         valid = kept & ~np.isnan(seconds)
         if valid.sum() >= 10:
             median = float(np.median(seconds[valid]))
@@ -802,6 +800,14 @@ def _flags(data: pd.DataFrame, q: Questionnaire, kept: np.ndarray, scan: AnswerS
     if not parts:
         return pd.DataFrame(columns=["row", "respondent_id", "flag", "detail"])
     return pd.concat(parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _seconds_between(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """``end - start`` in seconds, NaN where either time is missing (no overflow, however far apart)."""
+    a, b = end.to_numpy("datetime64[ns]"), start.to_numpy("datetime64[ns]")
+    seconds = (a.view(np.int64).astype(float) - b.view(np.int64).astype(float)) / 1e9
+    seconds[np.isnat(a) | np.isnat(b)] = np.nan
+    return seconds
 
 
 def _flag_records(data: pd.DataFrame, idx: np.ndarray, flag: str, details: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -364,8 +364,8 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     if not scored.all():  # a stricter min_answered than the loader's
         dropped = _item_sums(raw[~scored], q, rules, None if units_index is None else units_index.codes[~scored],
                              len(unit_names))
-        sums = sums.without(dropped)
         block = np.asfortranarray(block[scored])
+        sums = replace(sums.without(dropped), scores=block)
     dim_scores = block[:, :len(q.dimensions)]
     if not scored.all():
         responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
@@ -479,9 +479,17 @@ def _large_group_sums(dim_scores: np.ndarray, groupings: list[_Groups | None], r
     head = dim_scores[:1000]
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))  # limits rounding only
-    found = dict(zip(wanted, group_pair_sums(dim_scores, centre, [(codes[i], len(sizes[i])) for i in wanted])))
-    out = [{int(g): found[i][g] for g in np.flatnonzero(sizes[i] > limit)} if i in found else {}
-           for i in range(len(sizes))]
+    large = [np.flatnonzero(sizes[i] > limit) for i in range(len(sizes))]
+    numbered = []  # the large groups renumbered 0, 1, ...; every other row in none (the work is per group)
+    for i in wanted:
+        if codes[i] is None:
+            numbered.append((None, 1))
+            continue
+        lookup = np.full(len(sizes[i]) + 1, -1)
+        lookup[large[i]] = np.arange(len(large[i]))
+        numbered.append((lookup[codes[i]], len(large[i])))  # code -1 reads the last entry: -1
+    found = dict(zip(wanted, group_pair_sums(dim_scores, centre, numbered)))
+    out = [{int(g): found[i][k] for k, g in enumerate(large[i])} if i in found else {} for i in range(len(sizes))]
     return out[0], out[1:]
 
 
@@ -536,7 +544,7 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
     ``large`` holds the pair sums of the groups above the bootstrap size (see
     :func:`_large_group_sums`); the other groups' rows are gathered here.
     """
-    if key is not None and groups is None:
+    if key is not None and (groups is None or not groups.names):
         return _empty_group_table(key), pd.DataFrame(), []
     weights = q.weights.to_numpy()
     large = large or {}
@@ -544,8 +552,8 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
         parts = [(ORGANISATION, None if 0 in large else dim_scores, large.get(0), len(dim_scores))]
     else:
         rows = groups.members(np.array([g not in large for g in range(len(groups.names))], dtype=bool))
-        parts = [(name, np.take(dim_scores, rows[g], axis=0) if g in rows else None, large.get(g),
-                  int(groups.sizes[g])) for g, name in enumerate(groups.names)]
+        parts = [(name, np.asfortranarray(np.take(dim_scores, rows[g], axis=0)) if g in rows else None,
+                  large.get(g), int(groups.sizes[g])) for g, name in enumerate(groups.names)]
     suppressed = suppressed or {}
 
     def intervals(name, block, sums, size, shown=None, label=""):
@@ -705,22 +713,26 @@ def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Quest
                 cell_mask: pd.DataFrame) -> pd.DataFrame:
     """Unit x role means per dimension, with the crossing's suppression and, per dimension, cells
     whose scored respondents are too few (protected along units and roles)."""
+    if not units.names or not roles.names:  # nobody scored with a unit (or a role)
+        return pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
     n_roles = len(roles.names)
     valid = (units.codes >= 0) & (roles.codes >= 0)
     cells = np.where(valid, units.codes * n_roles + roles.codes, -1)
     size = len(units.names) * n_roles
-    counts, sums = group_scores(dim_scores, cells, size)
     sizes = np.bincount(cells[valid], minlength=size)
     used = np.flatnonzero(sizes)
+    lookup = np.full(size + 1, -1)  # the cells that have respondents, numbered 0, 1, ...; -1 stays -1
+    lookup[used] = np.arange(len(used))
+    counts, sums = group_scores(dim_scores, lookup[cells], len(used))
     table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
                           "role": [roles.names[c % n_roles] for c in used], "n": sizes[used]})
     rows, cols = cell_mask.index.get_indexer(table["unit"]), cell_mask.columns.get_indexer(table["role"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums[used] / counts[used]
+        means = sums / counts
     base_hidden = cell_mask.to_numpy()[rows, cols]
     frames = []
     for j, d in enumerate(q.dimension_ids):
-        n_j = counts[used, j]
+        n_j = counts[:, j]
         hidden = base_hidden
         if ((n_j > 0) & (n_j < rules.min_group_size) & ~base_hidden).any():  # cells thinner on this dimension
             scored = table.assign(n=n_j).pivot(index="unit", columns="role", values="n")

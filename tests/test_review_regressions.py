@@ -156,3 +156,30 @@ def test_settings_change_means_rerun(tmp_path):
     assert _settings_digest(common, None) == _settings_digest({**common, "scores_file": "other"}, None)
     assert _settings_digest(common, None) != _settings_digest({**common, "target": 4}, None)
     assert _settings_digest(common, None) != _settings_digest({**common, "organisation": "Other"}, None)
+
+
+def test_nothing_scored_gives_empty_tables_not_a_crash(questionnaire):
+    data = frame([("Finance", "Team member", 6, 3)], questionnaire)
+    data[questionnaire.item_ids] = 9  # every answer out of range: every row quarantined
+    scores = score(load_responses(data))
+    assert scores.data_quality["rows_scored"] == 0 and scores.data_quality["rows_quarantined"] == 6
+    assert scores.units.empty and scores.respondents.empty
+    no_units = frame([("Finance", "Team member", 6, 3)], questionnaire).assign(**{"Business unit": None})
+    scores = score(load_responses(no_units, require_unit=False))
+    assert len(scores.respondents) == 6 and scores.units.empty
+
+
+def test_empty_frame_with_whole_number_answers_loads(questionnaire):
+    empty = frame([("Finance", "Team member", 3, 3)], questionnaire).iloc[:0]
+    r = load_responses(empty)
+    assert r.summary["rows_in"] == 0 and r.data.empty
+
+
+def test_far_apart_times_are_not_wrapped_into_speeders(questionnaire):
+    data = frame([("Finance", "Team member", 12, 3)], questionnaire, seed=3)
+    data["Start time"] = ["2026-10-05 10:00"] * 11 + ["1700-01-01 00:00"]
+    data["Completion time"] = ["2026-10-05 10:20"] * 10 + ["2026-10-05 10:02", "2200-01-01 00:00"]
+    flags = load_responses(data).flags
+    speeders = flags[flags["flag"] == "speeder"]
+    assert speeders["row"].tolist() == [12]  # the two-minute one; 500 years is slow, not fast
+    assert "120 s against a median of 1200 s" in speeders["detail"].iloc[0]

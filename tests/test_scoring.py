@@ -321,3 +321,27 @@ def test_unit_interval_from_one_pass_sums_is_the_same_alone_and_with_the_organis
         half = stats_t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
         assert row["mean"] == pytest.approx(values.mean(), rel=1e-12)
         assert row["ci_low"] == pytest.approx(values.mean() - half, rel=1e-9)
+
+
+def test_large_group_sums_cover_only_the_large_groups_among_many_small_ones():
+    # One unit above the bootstrap size among 20,000 single-respondent units: the one-pass sums are
+    # taken for that unit alone (work and memory by large group, not by every group), and they give
+    # its pandas pairwise covariance and means.
+    from pmo_maturity.scoring import _Groups, _large_group_sums
+    from pmo_maturity._scan import covariance_from_sums
+
+    rng = np.random.default_rng(5)
+    n_big, n_small = 2500, 20_000
+    labels = pd.Series(rng.permutation(np.array(["Big"] * n_big + [f"u{i:05d}" for i in range(n_small)], dtype=object)))
+    x = np.asfortranarray(rng.normal(3, 0.6, size=(n_big + n_small, 4)))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    units = _Groups.of(labels)
+    org, (by_unit,) = _large_group_sums(x, [units], ScoringRules())
+    big = units.names.index("Big")
+    assert list(by_unit) == [big] and list(org) == [0]
+    rows = pd.DataFrame(x[(labels == "Big").to_numpy()])
+    sums = by_unit[big]
+    np.testing.assert_allclose(covariance_from_sums(sums.counts, sums.sums, sums.products), rows.cov(), rtol=1e-9)
+    np.testing.assert_allclose(np.diag(sums.sums) / np.diag(sums.counts) + sums.centre, rows.mean(), rtol=1e-12)
+    everyone = org[0]
+    np.testing.assert_array_equal(np.diag(everyone.counts), pd.DataFrame(x).notna().sum())
