@@ -614,7 +614,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     # Whether any id repeats (a hash of every id) is worked out beside the answer scan: pyarrow
     # releases the GIL, so on a large file it costs little extra time.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ids_unique = pool.submit(lambda: bool(meta["respondent_id"].is_unique))
+        ids_unique = pool.submit(_all_different, meta["respondent_id"])
         scan = _scan_items(frame, columns.items, q, table.info.integer_columns)
         ids_unique = ids_unique.result()
     values = scan.values
@@ -751,6 +751,41 @@ def _value_detail(code: int, scale: Scale) -> str:
         return f"expected a whole scale point from {scale.min} to {scale.max}"
     return (f"expected a number from {scale.min} to {scale.max}{labels}, or a don't-know label "
             f"({', '.join(scale.na_labels)})")
+
+
+def _all_different(ids: pd.Series) -> bool:
+    """Whether no id repeats (``ids.is_unique``). Ids of up to 8 bytes (the usual numbers and
+    codes) are compared as 64-bit integers made of their bytes, one length at a time: exact, and
+    several times faster on a million ids than hashing the strings."""
+    try:
+        text = pa.array(ids.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return bool(ids.is_unique)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    wide = pa.types.is_large_string(text.type)
+    if text.null_count or not (pa.types.is_string(text.type) or wide) or len(text) < 2:
+        return bool(ids.is_unique)
+    _, offsets, data = text.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[text.offset:text.offset + len(text) + 1]
+    lengths = np.diff(offsets)
+    if lengths.max() > 8:
+        return bool(ids.is_unique)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    same = lengths.min() == lengths.max()
+    for length in [lengths[0]] if same else np.unique(lengths):
+        keys = np.zeros((len(lengths) if same else int((lengths == length).sum()), 8), dtype=np.uint8)
+        if length == 0:  # blank ids: more than one is a repeat
+            if len(keys) > 1:
+                return False
+        elif same:  # the usual case: the bytes are one block of fixed-width rows
+            keys[:, :length] = data[offsets[0]:offsets[-1]].reshape(-1, length)
+        else:
+            keys[:, :length] = data[offsets[:-1][lengths == length][:, None] + np.arange(length)]
+        ordered = np.sort(keys.view(np.uint64).ravel())
+        if (ordered[1:] == ordered[:-1]).any():
+            return False
+    return True
 
 
 def _superseded(meta: pd.DataFrame, rejected: np.ndarray, ids_unique: bool) -> np.ndarray:

@@ -310,3 +310,32 @@ def test_whole_number_answers_read_as_arrow_match_the_dataframe_path(tmp_path, q
     assert bad["column"].tolist() == [ids[0], ids[2], ids[5]]
     pd.testing.assert_frame_equal(r.data[["respondent_id", *ids]], plain.data[["respondent_id", *ids]])
     assert r.data[ids].isna().sum().sum() == np.isnan(np.delete(answers, [5, 150_000, 299_999], axis=0)).sum()
+
+
+@pytest.mark.parametrize("ids", [
+    [f"R{i:07d}" for i in range(50_000)],  # fixed width: one block of bytes
+    [f"R{i:07d}" for i in range(50_000)] + ["R0000007"],
+    [str(i) for i in range(1, 20_001)],  # MS Forms-style numbers of every width
+    [str(i) for i in range(1, 20_001)] + ["12345"],
+    ["", "a", "ab", "é", "a\x00"], ["", "", "x"], ["ab", "ba", "ab"],
+    ["long-identifier-0001", "long-identifier-0002", "long-identifier-0001"],  # over 8 bytes: pandas
+])
+def test_repeated_ids_are_found_as_pandas_finds_them(ids):
+    from pmo_maturity.responses import _all_different
+    rng = np.random.default_rng(len(ids))
+    column = pd.Series(rng.permutation(np.array(ids, dtype=object)), dtype="str")
+    assert _all_different(column) == column.is_unique
+
+
+def test_repeated_short_ids_agree_with_pandas_on_random_sets():
+    from hypothesis import given, settings, strategies as st
+
+    from pmo_maturity.responses import _all_different
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(st.lists(st.text(alphabet="ab\u00e90\x00", max_size=4), min_size=2, max_size=30))
+    def check(ids):
+        column = pd.Series(ids, dtype="str")
+        assert _all_different(column) == column.is_unique
+
+    check()
