@@ -141,9 +141,9 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
     for j in range(n_items):
         column = values[part, j]
         if j in trusted:
-            column[:] = _rows(numeric[j], start, stop)
+            _fill(column, numeric[j], start, stop)
         elif j in numeric:
-            column[:] = _rows(numeric[j], start, stop)
+            _fill(column, numeric[j], start, stop)
             with np.errstate(invalid="ignore"):
                 whole = np.floor(column) == column
                 bad = ~((column >= low) & (column <= high) & whole) & (column == column)
@@ -176,11 +176,31 @@ def _min_max(column) -> tuple[float, float]:
     return (np.nan, np.nan) if lo is None else (float(lo), float(hi))
 
 
-def _rows(column, start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` of a float array or Arrow column, as numbers (NaN for missing)."""
+def _fill(out: np.ndarray, column, start: int, stop: int) -> None:
+    """``out[:] =`` rows ``start:stop`` of a float array or an Arrow integer column (NaN for missing).
+
+    Arrow values are read from the column's own buffers and its validity bits, with no temporary
+    copy of the block (a million rows of 40 items would otherwise allocate 320 MB of them).
+    """
     if isinstance(column, np.ndarray):
-        return column[start:stop]
-    return column.slice(start, stop - start).to_numpy()
+        out[:] = column[start:stop]
+        return
+    at = 0
+    for chunk in column.slice(start, stop - start).chunks:
+        size = len(chunk)
+        validity, data = chunk.buffers()[:2]
+        target = out[at:at + size]
+        at += size
+        if chunk.null_count == size:
+            target[:] = np.nan
+            continue
+        kind = np.dtype(chunk.type.to_pandas_dtype())
+        target[:] = np.frombuffer(data, dtype=kind, count=size, offset=chunk.offset * kind.itemsize)
+        if chunk.null_count:
+            first = chunk.offset
+            bits = np.frombuffer(validity, dtype=np.uint8)[first // 8:(first + size + 7) // 8 + 1]
+            valid = np.unpackbits(bits, bitorder="little")[first % 8:first % 8 + size]
+            target[valid == 0] = np.nan
 
 
 def pair_sums(x: np.ndarray, centre: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
