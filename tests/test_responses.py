@@ -339,3 +339,25 @@ def test_repeated_short_ids_agree_with_pandas_on_random_sets():
         assert _all_different(column) == column.is_unique
 
     check()
+
+
+@pytest.mark.parametrize("late", ["300", "3.5", "x"])
+def test_a_late_cell_that_does_not_fit_the_8_bit_guess_falls_back_to_the_parsers_types(tmp_path, questionnaire, late):
+    # The first 64 KB hold only small whole numbers, so the parser is first asked for 8-bit
+    # integers; a cell far below that does not fit, and the file is read again with inferred types.
+    ids = questionnaire.item_ids[:5]
+    n = 20_000
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], **{i: np.full(n, 3, dtype=object) for i in ids}})
+    frame.loc[n - 10, ids[2]] = late
+    path = tmp_path / "late.csv"
+    frame.to_csv(path, index=False)
+    assert path.stat().st_size > 65536
+    from pmo_maturity.readers import read_table
+    assert all(isinstance(read_table(path, answer_columns=set(ids)).frame[i].dtype, pd.ArrowDtype) for i in ids[:2])
+    r = load_responses(path, min_answered=0.2)
+    assert_identity(r)
+    bad = r.quarantine[r.quarantine["reason"] != "too_few_answers"]
+    reason = {"300": "out_of_range", "3.5": "not_on_scale", "x": "unknown_label"}[late]
+    assert bad[["row", "column", "reason"]].values.tolist() == [[n - 10 + 2, ids[2], reason]]
+    assert str(bad["value"].iloc[0]) in (late, f"{float(late):g}" if late != "x" else late)
+    assert r.summary["rows_accepted"] == n - 1 and r.data[ids[0]].eq(3).all()
