@@ -361,3 +361,10 @@ def test_a_late_cell_that_does_not_fit_the_8_bit_guess_falls_back_to_the_parsers
     assert bad[["row", "column", "reason"]].values.tolist() == [[n - 10 + 2, ids[2], reason]]
     assert str(bad["value"].iloc[0]) in (late, f"{float(late):g}" if late != "x" else late)
     assert r.summary["rows_accepted"] == n - 1 and r.data[ids[0]].eq(3).all()
+
+
+def test_source_hash_is_the_sha256_of_the_files_bytes(tmp_path):
+    import hashlib
+    r = load_responses(sample_path())
+    assert r.summary["source"]["sha256"] == hashlib.sha256(sample_path().read_bytes()).hexdigest()
+    assert r.input_hash == r.summary["source"]["sha256"]
