@@ -567,9 +567,49 @@ def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd
 def _text(column: pd.Series) -> pd.Series:
     """Stripped text with blanks as missing; vectorised for the string columns CSV files give."""
     if isinstance(column.dtype, pd.StringDtype):
+        if _already_clean(column):  # the usual ids, units and roles: nothing to strip, nothing blank
+            return column
         stripped = column.str.strip()
         return stripped.where(stripped.str.len() > 0)
     return column.map(_clean_text).astype("str")
+
+
+# Bytes that may begin or end white space in UTF-8: ASCII spaces and controls, and every byte of a
+# multi-byte character (non-breaking and other Unicode spaces among them).
+_MAY_BE_SPACE = np.zeros(256, dtype=bool)
+_MAY_BE_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MAY_BE_SPACE[0x80:] = True
+
+
+def _already_clean(column: pd.Series) -> bool:
+    """True when no value of an Arrow string column is blank or begins or ends with what may be
+    white space, read from the column's own buffers (then stripping would copy it unchanged)."""
+    try:
+        text = pa.array(column.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return False
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return False
+    for chunk in (text.chunks if isinstance(text, pa.ChunkedArray) else [text]):
+        if len(chunk) == chunk.null_count:
+            continue
+        validity, offsets, data = chunk.buffers()
+        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
+        lengths = np.diff(offsets)
+        present = lengths > 0
+        if chunk.null_count:
+            first = chunk.offset
+            bits = np.frombuffer(validity, dtype=np.uint8)[first // 8:(first + len(chunk) + 7) // 8 + 1]
+            valid = np.unpackbits(bits, bitorder="little")[first % 8:first % 8 + len(chunk)].astype(bool)
+            if (valid & ~present).any():
+                return False  # a blank value
+        elif not present.all():
+            return False
+        data = np.frombuffer(data, dtype=np.uint8)
+        if _MAY_BE_SPACE[data[offsets[:-1][present]]].any() or _MAY_BE_SPACE[data[offsets[1:][present] - 1]].any():
+            return False
+    return True
 
 
 def _clean_text(value: object) -> object:

@@ -368,3 +368,25 @@ def test_source_hash_is_the_sha256_of_the_files_bytes(tmp_path):
     r = load_responses(sample_path())
     assert r.summary["source"]["sha256"] == hashlib.sha256(sample_path().read_bytes()).hexdigest()
     assert r.input_hash == r.summary["source"]["sha256"]
+
+
+def test_text_cleaning_skips_no_value_that_needs_stripping():
+    # Columns with nothing to strip and nothing blank are passed through uncopied; the result must
+    # still equal pandas' strip-and-blank for any mix of ASCII, Unicode spaces, blanks and nulls.
+    from pmo_maturity.responses import _already_clean, _text
+
+    rng = np.random.default_rng(11)
+    alphabet = ["a", "B", " ", "\t", "é", "\u00a0", "\u3000", "x", "\n", "1"]
+    clean = 0
+    for _ in range(2000):
+        values = [None if rng.random() < 0.1 else "".join(rng.choice(alphabet, size=int(rng.integers(0, 5))))
+                  for _ in range(int(rng.integers(1, 12)))]
+        column = pd.Series(values, dtype="str")
+        if rng.random() < 0.3:
+            column = column.iloc[1:]  # an Arrow slice: buffers read from an offset
+        expected = column.str.strip()
+        expected = expected.where(expected.str.len() > 0)
+        assert _text(column).reset_index(drop=True).equals(expected.reset_index(drop=True)), values
+        clean += _already_clean(column)
+    assert clean > 50  # the pass-through was exercised
+    assert not _already_clean(pd.Series(["a", "b\u00a0"], dtype="str"))
