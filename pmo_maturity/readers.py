@@ -12,7 +12,6 @@ import codecs
 import csv
 import hashlib
 import io
-import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,16 +150,11 @@ class _Content:
 
 
 def _file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes; hashed through a memory map where possible (no copy of the
-    file through a read buffer: a third less CPU on large files)."""
+    # Read through hashlib's reused buffer, not a memory map: a file that shrinks (or a network
+    # share that fails) under a map kills the process with SIGBUS instead of raising an error.
     try:
         with path.open("rb") as handle:
-            try:
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                    return hashlib.sha256(mapped).hexdigest()
-            except (ValueError, OSError):  # an empty file, or one that cannot be mapped
-                handle.seek(0)
-                return hashlib.file_digest(handle, "sha256").hexdigest()
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as err:
         raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
 
@@ -269,11 +263,10 @@ def _read_csv_arrow(data: str | bytes, enc, delim, names, columns, info: SourceI
 
     text_types = {c: pa.string() for c in names if text_columns and c in text_columns}
     table = None
-    # Values with line breaks (quoted comments) need the slower serial parse; try the fast one first.
-    # A cell that does not fit the 8-bit guess fails the first try; the parser's own types follow.
-    tries = [(False, {c: pa.int8() for c in small}), (False, {}), (True, {})] if small else [(False, {}), (True, {})]
-    for newlines, answer_types in tries:
-        column_types = {**text_types, **answer_types}
+    # Always quote-aware block splitting: without it, a quoted line break that falls on a block
+    # boundary drops that respondent's row silently (and can make a row of the rest). A cell that
+    # does not fit the 8-bit guess fails the first try; the parser's own types follow.
+    for answer_types in ([{c: pa.int8() for c in small}, {}] if small else [{}]):
         invalid.clear()
         try:
             table = pacsv.read_csv(
@@ -281,14 +274,15 @@ def _read_csv_arrow(data: str | bytes, enc, delim, names, columns, info: SourceI
                 read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 22,
                                                column_names=names, skip_rows=1),
                 parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False,
-                                                 newlines_in_values=newlines, invalid_row_handler=on_invalid),
-                convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""],
+                                                 newlines_in_values=True, invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(column_types={**text_types, **answer_types}, null_values=[""],
                                                      strings_can_be_null=True, quoted_strings_can_be_null=True),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError):
             table = None
-        if table is not None and not invalid:
-            break
+            continue
+        break
+    if invalid:  # malformed lines: the exact path reports each with its row number
         table = None
     if table is None:
         return None

@@ -586,7 +586,7 @@ def _already_clean(column: pd.Series) -> bool:
     white space, read from the column's own buffers (then stripping would copy it unchanged)."""
     try:
         text = pa.array(column.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
         return False
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return False
@@ -799,7 +799,7 @@ def _all_different(ids: pd.Series) -> bool:
     several times faster on a million ids than hashing the strings."""
     try:
         text = pa.array(ids.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
         return bool(ids.is_unique)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()

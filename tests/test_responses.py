@@ -390,3 +390,27 @@ def test_text_cleaning_skips_no_value_that_needs_stripping():
         clean += _already_clean(column)
     assert clean > 50  # the pass-through was exercised
     assert not _already_clean(pd.Series(["a", "b\u00a0"], dtype="str"))
+
+
+def test_a_quoted_line_break_on_a_parser_block_boundary_loses_no_row(tmp_path, questionnaire):
+    # A comment's line break 5 bytes before the 4 MB boundary of the CSV parser's blocks; the line
+    # after it has as many fields as the header. A splitter that ignores quotes would drop that
+    # respondent and make a row of the comment's second line.
+    i1, i2, i3 = questionnaire.item_ids[:3]
+    header = f"ID,Business unit,{i1},{i2},{i3},Comment\n".encode()
+    block = 1 << 22
+    rows, size, i = [], len(header), 0
+    while size < block - 200:
+        rows.append(b"r%d,Finance,1,2,3,ok\n" % i)
+        size += len(rows[-1])
+        i += 1
+    start = b'r%d,Finance,1,2,3,"first line' % i
+    special = start + b"." * (block - size - len(start) - 6) + b'\n9,9,9,9,9,end"\n'
+    path = tmp_path / "boundary.csv"
+    path.write_bytes(header + b"".join(rows) + special + b"r_last,Finance,1,2,3,ok\n")
+    r = load_responses(path, min_answered=0.2)
+    assert_identity(r)
+    assert r.summary["rows_in"] == len(rows) + 2
+    kept = r.data.set_index("respondent_id")
+    assert kept.loc[f"r{i}", "comment"].startswith("first line") and kept.loc[f"r{i}", "comment"].endswith("end")
+    assert "9" not in kept.index and "r_last" in kept.index
