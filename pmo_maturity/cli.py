@@ -56,7 +56,7 @@ def _loading_options(func):
     @click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto", show_default=True,
                   help="One row per respondent (wide) or per answer (long).")
     @click.option("--encoding", help="CSV encoding (default: detected: UTF-8, UTF-8 BOM or Windows-1252).")
-    @click.option("--delimiter", help="CSV delimiter (default: detected among , ; tab |).")
+    @click.option("--delimiter", help="CSV delimiter: one character, or tab, comma, semicolon, pipe (default: detected).")
     @click.option("--exclude-flagged", is_flag=True, help="Quarantine straight-liners and speeders instead of "
                                                           "keeping them flagged.")
     @functools.wraps(func)

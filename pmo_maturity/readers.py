@@ -130,7 +130,22 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
         raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
     if head[:4] == b"PK\x03\x04":
         return _read_excel(path, sheet, text_columns, header_only)
-    return _read_csv(path, _Content(path, head), encoding, delimiter, text_columns, answer_columns, header_only)
+    return _read_csv(path, _Content(path, head), encoding, _delimiter(delimiter, path), text_columns, answer_columns,
+                     header_only)
+
+
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _delimiter(delimiter: str | None, path: Path) -> str | None:
+    """The delimiter asked for: one character, or a name such as ``tab`` (None: detect it)."""
+    if delimiter is None:
+        return None
+    delimiter = _DELIMITER_NAMES.get(str(delimiter).lower(), delimiter)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ResponsesError(path, f"the delimiter must be one character (such as ',', ';', '|' or 'tab'); "
+                                   f"got {delimiter!r}")
+    return delimiter
 
 
 class _Content:

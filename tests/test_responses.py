@@ -414,3 +414,13 @@ def test_a_quoted_line_break_on_a_parser_block_boundary_loses_no_row(tmp_path, q
     kept = r.data.set_index("respondent_id")
     assert kept.loc[f"r{i}", "comment"].startswith("first line") and kept.loc[f"r{i}", "comment"].endswith("end")
     assert "9" not in kept.index and "r_last" in kept.index
+
+
+def test_delimiter_is_one_character_or_a_name(tmp_path, questionnaire):
+    i1 = questionnaire.item_ids[0]
+    path = tmp_path / "tabs.csv"
+    path.write_text(f"ID\tBusiness unit\t{i1}\nr1\tFinance\t4\nr2\tFinance\t3\n", encoding="utf-8")
+    assert load_responses(path, delimiter="tab", min_answered=0.2).summary["rows_accepted"] == 2
+    assert load_responses(path, delimiter="\t", min_answered=0.2).summary["rows_accepted"] == 2
+    with pytest.raises(ResponsesError, match="one character.*'\\|\\|'"):
+        load_responses(path, delimiter="||")
