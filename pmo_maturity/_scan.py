@@ -103,7 +103,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
     """
     trusted = set()
     for j in whole_numbers & set(numeric):
-        lo, hi = _min_max(numeric[j])
+        lo, hi = column_extremes(numeric[j])
         if not (lo < low or hi > high):  # NaN (all missing) compares False too
             trusted.add(j)
     values = np.empty((n, n_items), order="F")
@@ -140,18 +140,10 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
     count, lo, hi, rev = answered[part], row_low[part], row_high[part], reverse_answered[part]
     for j in range(n_items):
         column = values[part, j]
-        if j in trusted:
+        if j in numeric:
             _fill(column, numeric[j], start, stop)
-        elif j in numeric:
-            _fill(column, numeric[j], start, stop)
-            with np.errstate(invalid="ignore"):
-                whole = np.floor(column) == column
-                bad = ~((column >= low) & (column <= high) & whole) & (column == column)
-            if bad.any():
-                rows = np.flatnonzero(bad)
-                bad_parts.append((rows + start, np.full(len(rows), j),  # list.append is atomic
-                                  np.where(whole[rows], OUT_OF_RANGE, NOT_ON_SCALE).astype(np.int8)))
-                column[rows] = np.nan
+            if j not in trusted:  # trusted columns were checked by their extremes
+                _check_numbers(column, j, start, low, high, bad_parts)
         elif j in converted:
             column[:] = converted[j][0][part]
         else:
@@ -165,7 +157,19 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
             rev |= present
 
 
-def _min_max(column) -> tuple[float, float]:
+def _check_numbers(column: np.ndarray, j: int, start: int, low: float, high: float, bad_parts: list) -> None:
+    """Blank (NaN) and record the numbers of a block of item ``j`` that are not whole scale points."""
+    with np.errstate(invalid="ignore"):
+        whole = np.floor(column) == column
+        bad = ~((column >= low) & (column <= high) & whole) & (column == column)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        bad_parts.append((rows + start, np.full(len(rows), j),  # list.append is atomic
+                          np.where(whole[rows], OUT_OF_RANGE, NOT_ON_SCALE).astype(np.int8)))
+        column[rows] = np.nan
+
+
+def column_extremes(column) -> tuple[float, float]:
     """Smallest and largest number of a float array or Arrow column (NaN when all missing)."""
     if isinstance(column, np.ndarray):
         return (np.fmin.reduce(column), np.fmax.reduce(column)) if len(column) else (np.nan, np.nan)
@@ -197,10 +201,42 @@ def _fill(out: np.ndarray, column, start: int, stop: int) -> None:
         kind = np.dtype(chunk.type.to_pandas_dtype())
         target[:] = np.frombuffer(data, dtype=kind, count=size, offset=chunk.offset * kind.itemsize)
         if chunk.null_count:
-            first = chunk.offset
-            bits = np.frombuffer(validity, dtype=np.uint8)[first // 8:(first + size + 7) // 8 + 1]
-            valid = np.unpackbits(bits, bitorder="little")[first % 8:first % 8 + size]
-            target[valid == 0] = np.nan
+            target[~arrow_valid(chunk)] = np.nan
+
+
+def arrow_valid(chunk) -> np.ndarray:
+    """Which values of an Arrow array are present (its validity bits, from any offset)."""
+    validity, first, size = chunk.buffers()[0], chunk.offset, len(chunk)
+    if validity is None:
+        return np.ones(size, dtype=bool)
+    bits = np.frombuffer(validity, dtype=np.uint8)[first // 8:(first + size + 7) // 8 + 1]
+    return np.unpackbits(bits, bitorder="little")[first % 8:first % 8 + size].astype(bool)
+
+
+def arrow_strings(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (one more than the values) and the UTF-8 bytes of an Arrow string array."""
+    import pyarrow as pa
+
+    _, offsets, data = chunk.buffers()
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+
+
+def head_centre(x: np.ndarray) -> np.ndarray:
+    """Column means of the first 1,000 rows (0 where none is present): a centre for sums of
+    products that keeps them small; it limits rounding only, the results do not depend on it."""
+    head = x[:1000]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))
+
+
+def renumbered(codes: np.ndarray, chosen: np.ndarray, groups: int) -> np.ndarray:
+    """Group codes with only the ``chosen`` groups kept, numbered 0, 1, ... in their order; every
+    other row (and a code below 0) becomes -1. Work on the result is then per chosen group."""
+    lookup = np.full(groups + 1, -1)
+    lookup[chosen] = np.arange(len(chosen))
+    return lookup[codes]  # a code of -1 reads the last entry: -1
 
 
 def pair_sums(x: np.ndarray, centre: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

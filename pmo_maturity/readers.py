@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._scan import column_extremes
 from .errors import ResponsesError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -210,7 +211,8 @@ def _parse_csv(path, content: _Content, encoding, delimiter, text_columns, answe
     if header_only:
         return RawTable(pd.DataFrame(columns=header), np.array([], int), info)
     simple_header = not any("\n" in h or "\r" in h for h in header)
-    columns = (text_columns, answer_columns, _small_whole_numbers(data, enc, delim, header, answer_columns))
+    columns = (text_columns, answer_columns,
+               _small_whole_numbers(data, enc, delim, header, answer_columns) if simple_header else set())
     frame = _read_csv_arrow(str(path), enc, delim, header, columns, info) if simple_header else None
     if frame is None and encoding is None:
         whole = sniff_encoding(content.whole(), full=True)  # a non-UTF-8 byte after the first 64 KB
@@ -248,18 +250,11 @@ def _small_whole_numbers(head: bytes, enc, delim, names, answer_columns) -> set[
     small = set()
     for name in wanted:
         column = sample.column(name)
-        if pa.types.is_integer(column.type) and column.null_count < len(column):
-            extremes = _extremes(column)
-            if -128 <= extremes[0] and extremes[1] <= 127:
+        if pa.types.is_integer(column.type):
+            lo, hi = column_extremes(column)
+            if -128 <= lo and hi <= 127:  # False when every cell is blank (NaN)
                 small.add(name)
     return small
-
-
-def _extremes(column) -> tuple[int, int]:
-    import pyarrow.compute as pc
-
-    extremes = pc.min_max(column)
-    return extremes["min"].as_py(), extremes["max"].as_py()
 
 
 def _read_csv_arrow(data: str | bytes, enc, delim, names, columns, info: SourceInfo) -> pd.DataFrame | None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from .errors import ResponsesError
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
-from ._scan import AnswerScan, map_threads, scan_answers, split_rows
+from ._scan import AnswerScan, arrow_strings, arrow_valid, map_threads, scan_answers, split_rows
 from .readers import RawTable, SourceInfo, peek_header, read_table
 
 # Reason codes (printed in every data-quality report; keep the wording user-facing).
@@ -584,32 +584,29 @@ _MAY_BE_SPACE[0x80:] = True
 def _already_clean(column: pd.Series) -> bool:
     """True when no value of an Arrow string column is blank or begins or ends with what may be
     white space, read from the column's own buffers (then stripping would copy it unchanged)."""
-    try:
-        text = pa.array(column.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
-        return False
-    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+    text = _arrow_text(column)
+    if text is None:
         return False
     for chunk in (text.chunks if isinstance(text, pa.ChunkedArray) else [text]):
         if len(chunk) == chunk.null_count:
             continue
-        validity, offsets, data = chunk.buffers()
-        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-        lengths = np.diff(offsets)
-        present = lengths > 0
-        if chunk.null_count:
-            first = chunk.offset
-            bits = np.frombuffer(validity, dtype=np.uint8)[first // 8:(first + len(chunk) + 7) // 8 + 1]
-            valid = np.unpackbits(bits, bitorder="little")[first % 8:first % 8 + len(chunk)].astype(bool)
-            if (valid & ~present).any():
-                return False  # a blank value
-        elif not present.all():
-            return False
-        data = np.frombuffer(data, dtype=np.uint8)
+        offsets, data = arrow_strings(chunk)
+        present = np.diff(offsets) > 0
+        if (arrow_valid(chunk) & ~present).any():
+            return False  # a blank value
         if _MAY_BE_SPACE[data[offsets[:-1][present]]].any() or _MAY_BE_SPACE[data[offsets[1:][present] - 1]].any():
             return False
     return True
+
+
+def _arrow_text(column: pd.Series):
+    """The Arrow strings behind a text column, without a copy for Arrow-backed ones (None when the
+    values are not strings)."""
+    try:
+        text = pa.array(column.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
+        return None
+    return text if pa.types.is_string(text.type) or pa.types.is_large_string(text.type) else None
 
 
 def _clean_text(value: object) -> object:
@@ -797,21 +794,13 @@ def _all_different(ids: pd.Series) -> bool:
     """Whether no id repeats (``ids.is_unique``). Ids of up to 8 bytes (the usual numbers and
     codes) are compared as 64-bit integers made of their bytes, one length at a time: exact, and
     several times faster on a million ids than hashing the strings."""
-    try:
-        text = pa.array(ids.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
+    text = _arrow_text(ids)
+    if text is None or text.null_count or len(text) < 2:
         return bool(ids.is_unique)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    wide = pa.types.is_large_string(text.type)
-    if text.null_count or not (pa.types.is_string(text.type) or wide) or len(text) < 2:
-        return bool(ids.is_unique)
-    _, offsets, data = text.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[text.offset:text.offset + len(text) + 1]
+    offsets, data = arrow_strings(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
     lengths = np.diff(offsets)
     if lengths.max() > 8:
         return bool(ids.is_unique)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     same = lengths.min() == lengths.max()
     for length in [lengths[0]] if same else np.unique(lengths):
         keys = np.zeros((len(lengths) if same else int((lengths == length).sum()), 8), dtype=np.uint8)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from ._scan import ItemSums, PairSums, accumulate, group_pair_sums, group_scores, map_threads
+from ._scan import (ItemSums, PairSums, accumulate, group_pair_sums, group_scores, head_centre, map_threads,
+                    renumbered)
 from ._version import kit_version
 from .errors import ConfigurationError
 from .privacy import SMALL, complete_suppression, suppress_crossing, suppress_table, suppressed_groups
@@ -476,19 +477,10 @@ def _large_group_sums(dim_scores: np.ndarray, groupings: list[_Groups | None], r
     wanted = [i for i, size in enumerate(sizes) if size.max(initial=0) > limit]
     if not wanted:
         return {}, [{} for _ in groupings]
-    head = dim_scores[:1000]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))  # limits rounding only
     large = [np.flatnonzero(sizes[i] > limit) for i in range(len(sizes))]
-    numbered = []  # the large groups renumbered 0, 1, ...; every other row in none (the work is per group)
-    for i in wanted:
-        if codes[i] is None:
-            numbered.append((None, 1))
-            continue
-        lookup = np.full(len(sizes[i]) + 1, -1)
-        lookup[large[i]] = np.arange(len(large[i]))
-        numbered.append((lookup[codes[i]], len(large[i])))  # code -1 reads the last entry: -1
-    found = dict(zip(wanted, group_pair_sums(dim_scores, centre, numbered)))
+    numbered = [(None, 1) if codes[i] is None else (renumbered(codes[i], large[i], len(sizes[i])), len(large[i]))
+                for i in wanted]  # only the large groups: the work is per group
+    found = dict(zip(wanted, group_pair_sums(dim_scores, head_centre(dim_scores), numbered)))
     out = [{int(g): found[i][k] for k, g in enumerate(large[i])} if i in found else {} for i in range(len(sizes))]
     return out[0], out[1:]
 
@@ -721,9 +713,7 @@ def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Quest
     size = len(units.names) * n_roles
     sizes = np.bincount(cells[valid], minlength=size)
     used = np.flatnonzero(sizes)
-    lookup = np.full(size + 1, -1)  # the cells that have respondents, numbered 0, 1, ...; -1 stays -1
-    lookup[used] = np.arange(len(used))
-    counts, sums = group_scores(dim_scores, lookup[cells], len(used))
+    counts, sums = group_scores(dim_scores, renumbered(cells, used, size), len(used))  # cells with respondents
     table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
                           "role": [roles.names[c % n_roles] for c in used], "n": sizes[used]})
     rows, cols = cell_mask.index.get_indexer(table["unit"]), cell_mask.columns.get_indexer(table["role"])

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # the distribution functions, without the slower scipy.stats import
 
-from ._scan import PairSums, covariance_from_sums, pair_sums
+from ._scan import PairSums, covariance_from_sums, head_centre, pair_sums
 
 # ---------------------------------------------------------------------------------------------
 # Covariances with missing values
@@ -34,10 +34,7 @@ def pairwise_cov(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     products in row chunks, so it stays fast and small for millions of rows.
     """
     x = np.asarray(x, dtype=float)
-    head = x[: min(len(x), 1000)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))  # limits rounding only
-    counts, sums, products = pair_sums(x, centre)
+    counts, sums, products = pair_sums(x, head_centre(x))
     return covariance_from_sums(counts, sums, products), counts
 
 
@@ -240,9 +237,7 @@ def mean_intervals(
     if sums is None or size is None or size <= bootstrap_max_n:
         x = np.asarray(scores, dtype=float)
         size = x.shape[0]
-        head = x[: min(size, 1000)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            centre = np.nan_to_num(np.nansum(head, axis=0) / (~np.isnan(head)).sum(axis=0))
+        centre = head_centre(x)
         sums = PairSums(*pair_sums(x, centre), centre)
     pairs = sums.counts
     n = np.diag(pairs).astype(np.int64)
