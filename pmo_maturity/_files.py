@@ -16,12 +16,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        if not private:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
+        file_mode(tmp, private)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_mode(path: str | Path, private: bool) -> None:
+    """Owner-only for respondent-level files; otherwise the mode the user's umask gives a new file
+    (``mkstemp`` makes every temporary file private)."""
+    os.chmod(path, 0o600 if private else 0o666 & ~_umask())
 
 
 def _umask() -> int:

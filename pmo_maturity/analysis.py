@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._files import atomic_write_bytes
@@ -56,6 +56,9 @@ def save_analysis(analysis: Analysis, path: str | Path) -> str:
     The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
     and the notebooks check it).
     """
+    scores = analysis.scores
+    if scores.responses is not None and scores.responses.identifiers is not None:  # never handed on
+        analysis = replace(analysis, scores=replace(scores, responses=replace(scores.responses, identifiers=None)))
     payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(Path(path), payload, private=True)  # respondent-level data: the owner only
     return hashlib.sha256(payload).hexdigest()

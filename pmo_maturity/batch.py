@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import shutil
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -115,7 +116,7 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
               executor: Executor | None = None, resume: bool = False, questionnaire: str | Path | None = None,
               target: int | dict = 3, min_group_size: int = 5, headcount: int | dict | None = None,
               organisation: str = "", seed: int | None = None, notebook: str | Path | None = None,
-              portfolio: bool = True, progress: bool = True) -> BatchResult:
+              portfolio: bool = True, progress: bool = True, work_dir: str | Path | None = None) -> BatchResult:
     """Score an export once, then render one report per unit, the portfolio and an index page.
 
     Parameters
@@ -134,6 +135,11 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
         Re-run only the units that failed or whose report is missing (same input file).
     notebook : path, optional
         A customised copy of the assessment notebook (same parameters).
+    work_dir : path, optional
+        Where the analysis handed to the workers is kept during the run (default: a hidden folder
+        beside ``out``, ``.<out>.work``; on a cluster, a folder every worker can read). It holds
+        respondent-level rows (without direct identifiers), so it is never inside ``out``, the
+        folder handed to readers, and it is removed when the run ends.
 
     Returns
     -------
@@ -143,21 +149,24 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
     out = Path(out).resolve()
     units_dir = out / "units"
     units_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir).resolve() if work_dir is not None else out.parent / f".{out.name}.work"
     source = Path(source).resolve()
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     own_pool = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
     try:
-        return _run(pool, source, started, out, units_dir, own_pool=own_pool, by=by, workers=workers, resume=resume,
-                    questionnaire=questionnaire, target=target, min_group_size=min_group_size, headcount=headcount,
-                    organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio, progress=progress)
+        return _run(pool, source, started, out, units_dir, work, own_pool=own_pool, by=by, workers=workers,
+                    resume=resume, questionnaire=questionnaire, target=target, min_group_size=min_group_size,
+                    headcount=headcount, organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio,
+                    progress=progress)
     finally:
         if own_pool:
             pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(work, ignore_errors=True)  # the analysis holds respondent-level rows: never left behind
 
 
-def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, own_pool, by, workers, resume,
-         questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
+def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work: Path, *, own_pool, by, workers,
+         resume, questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
          progress) -> BatchResult:
     """The batch's steps once the pool exists: score once, run the units, write the index."""
     # Workers load, and start their first kernel, while the parent scores.
@@ -178,7 +187,7 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, o
         from .errors import ReportError
 
         raise ReportError(f"{source}: no business unit column found; pass the column with --by")
-    analysis_path = out / "work" / "analysis.pkl"
+    analysis_path = work / "analysis.pkl"
     analysis_sha = save_analysis(analysis, analysis_path)
 
     # 2. Decide what to run.
@@ -215,9 +224,7 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, *, o
     manifest = {
         "kit_version": kit_version(), "input": str(source), "input_sha256": input_sha,
         "questionnaire": f"{scores.questionnaire.id} v{scores.questionnaire.version}", "settings_sha256": settings,
-        "started": started.isoformat(), "workers": workers, "analysis": {"file": str(analysis_path.relative_to(out)),
-                                                                          "sha256": analysis_sha},
-        "units": {}, "suppressed": scores.suppressed_units, "portfolio": {},
+        "started": started.isoformat(), "workers": workers, "units": {}, "suppressed": scores.suppressed_units, "portfolio": {},
     }
     for name, entry in entries.items():
         _record(manifest, name, entry)

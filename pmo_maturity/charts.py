@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -239,16 +240,18 @@ def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -
     return _render(fig, "Dimension scores", takeaway)
 
 
-def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
+def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] = ()) -> Chart:
     """Diverging stacked bars: share of disagreeing, neutral and agreeing answers per item.
 
     ``answers`` holds raw answers (not reversed) of the scope's respondents, one column per item.
     Reverse-keyed statements are marked (R): agreeing with them is the unfavourable answer.
+    ``hidden`` items are left out (too few answers to show; see ``Scores.item_hidden``).
     """
     scale = q.scale
     middle = (scale.min + scale.max) / 2
     items = [(d, item) for d in q.dimensions for item in d.items]
-    values = answers[[item.id for _, item in items]].to_numpy(dtype=float)
+    values = answers[[item.id for _, item in items]].to_numpy(dtype=float, copy=True)
+    values[:, np.isin([item.id for _, item in items], list(hidden))] = np.nan
     n = (~np.isnan(values)).sum(axis=0)
     answered = n > 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -278,6 +281,9 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame) -> Chart:
     text = next(i.text for i in q.items if i.id == worst["item"].split(" ")[0])
     takeaway = (f"Least favourable statement: {worst['item'].split(' ')[0]} \u201c{text}\u201d "
                 f"({worst['fav']:.0f}% favourable answers).")
+    if len(hidden):
+        takeaway += (f" {len(hidden)} statement{'s' if len(hidden) != 1 else ''} not shown: too few answers to "
+                     f"protect anonymity.")
     return _render(fig, "Answers per statement", takeaway)
 
 

@@ -110,6 +110,11 @@ def print_quality(responses, *, limit: int = 10) -> None:
     click.echo(f"  metadata columns: {meta}")
     if s["extra_columns"]:
         click.echo(f"  other columns kept as metadata: {len(s['extra_columns'])}")
+    if s.get("identifiers_dropped"):
+        click.echo(f"  personal identifiers dropped at load: {', '.join(s['identifiers_dropped'])}")
+    if s.get("comments_screened"):
+        click.echo(f"  comments screened: {s['comments_screened']} had e-mail addresses, phone numbers, links, "
+                   f"handles or names replaced by [removed]")
     click.echo(f"  rows in {s['rows_in']} = accepted {s['rows_accepted']} + quarantined {s['rows_quarantined']}"
                f" ({s['respondents']} respondents)")
     for reason, count in s["quarantined_by_reason"].items():
@@ -139,7 +144,9 @@ def print_scores(scores, *, units: bool = True) -> None:
         click.secho("\nBusiness units", bold=True)
         table = scores.overall[scores.overall["scope"] == "unit"]
         shown = pd.DataFrame({
-            "Unit": table["group"], "n": table["n"],
+            "Unit": table["group"],
+            "n": [f"<{scores.rules.min_group_size}" if why == "small" else "-" if hidden else str(int(n))
+                  for n, hidden, why in zip(table["n"], table["suppressed"], table["suppressed_reason"])],
             "Score": table["score"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
             "95% CI": [("" if pd.isna(lo) else f"{lo:.2f}-{hi:.2f}") for lo, hi in zip(table["ci_low"], table["ci_high"])],
             "Continuous": table["continuous_level_name"], "Staged": table["staged_level_name"],
@@ -147,8 +154,10 @@ def print_scores(scores, *, units: bool = True) -> None:
         click.echo(_table(shown))
         hidden = scores.suppressed_units
         if hidden:
-            click.echo(f"Suppressed (fewer than {scores.rules.min_group_size} respondents, or to protect one): "
-                       + ", ".join(f"{u} ({why})" for u, why in hidden.items()))
+            why_words = {"small": f"fewer than {scores.rules.min_group_size} respondents"}
+            click.echo("Not shown, to protect anonymity: " + ", ".join(
+                f"{u} ({why_words.get(why, 'hidden so that a smaller unit cannot be worked out')})"
+                for u, why in hidden.items()))
     low = scores.reliability[scores.reliability["status"] == "low"]
     for _, r in low.iterrows():
         click.secho(f"Reliability: {r['name']} alpha {r['alpha']:.2f} is under "
@@ -180,11 +189,12 @@ def validate(file: Path, quarantine_out: Path | None, **options) -> None:
     print_quality(responses)
     if quarantine_out:
         table = responses.quarantine
+        # Respondent-level rows (ids and the values set aside): readable by the owner only.
         if quarantine_out.suffix.lower() == ".xlsx":
-            write_xlsx({"quarantine": table, "flags": responses.flags}, quarantine_out)
+            write_xlsx({"quarantine": table, "flags": responses.flags}, quarantine_out, private=True)
         else:
-            write_csv(table, quarantine_out)
-        click.echo(f"quarantine written to {quarantine_out}")
+            write_csv(table, quarantine_out, private=True)
+        click.echo(f"quarantine written to {quarantine_out} (respondent-level: readable by you only)")
     if responses.summary["rows_accepted"] == 0:
         click.secho("nothing could be scored: no row was accepted", fg="red", err=True)
         sys.exit(1)
@@ -235,6 +245,9 @@ def score_command(file: Path, output: Path | None, min_group_size: int, min_answ
     if output:
         scores.write(output, include_respondents=include_respondents)
         click.echo(f"\nscores written to {output}")
+        if include_respondents:
+            where = output.with_name(f"{output.stem}_respondents.csv") if output.suffix.lower() == ".csv" else output
+            click.echo(f"respondent-level scores written to {where} (readable by you only)")
     if previous:
         print_trend(scores, previous)
     if plan_out:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_write_bytes  # noqa: F401 - re-exported: one implementation
+from ._files import atomic_write_bytes, file_mode
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,21 +46,27 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a neutralised CSV (UTF-8 with BOM, so Excel reads accents correctly)."""
+def write_csv(frame: pd.DataFrame, path: str | Path, *, private: bool = False) -> Path:
+    """Write a neutralised CSV (UTF-8 with BOM, so Excel reads accents correctly).
+
+    Files follow the user's umask; ``private`` (respondent-level rows) makes them owner-only.
+    """
     path = Path(path)
     text = neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
-    atomic_write_bytes(path, text.encode("utf-8-sig"))
+    atomic_write_bytes(path, text.encode("utf-8-sig"), private=private)
     return path
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, autosize: bool = True) -> Path:
-    """Write neutralised sheets to one XLSX workbook, with frozen headers and sized columns."""
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, autosize: bool = True,
+               private: bool = False) -> Path:
+    """Write neutralised sheets to one XLSX workbook, with frozen headers and sized columns
+    (mode as :func:`write_csv`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
     os.close(fd)
     try:
+        file_mode(tmp, private)
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, frame in sheets.items():
                 safe = neutralise_frame(_excel_ready(frame))
@@ -115,9 +121,10 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     return clean.to_dict(orient="records")
 
 
-def write_json(data: object, path: str | Path) -> Path:
-    """Write JSON atomically (NaN as null, numpy and pandas scalars converted)."""
+def write_json(data: object, path: str | Path, *, private: bool = False) -> Path:
+    """Write JSON atomically (NaN as null, numpy and pandas scalars converted; mode as
+    :func:`write_csv`)."""
     path = Path(path)
     text = json.dumps(data, indent=2, default=_json_default, allow_nan=False, ensure_ascii=False)
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), private=private)
     return path

@@ -272,6 +272,8 @@ def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | N
         "quarantine": [(REASONS.get(k, k), v) for k, v in quality["quarantined_by_reason"].items()],
         "flagged": [(FLAGS.get(k, k), v) for k, v in quality["flagged"].items()],
         "suppressed_count": len(scores.suppressed_units) if unit is None else 0,
+        "identifiers_dropped": scores.data_quality.get("identifiers_dropped", []),
+        "comments_screened": scores.data_quality.get("comments_screened", 0),
         "reliability": reliability, "agreement_line": _agreement_line(scores, unit),
         "icc_line": _icc_line(scores) if unit is None else "",
         "archetype_method": archetypes.method if archetypes is not None else "",

@@ -131,7 +131,9 @@ class Report:
     def answers_chart(self) -> charts.Chart:
         responses = self.scores.responses
         data = responses.data if self.unit is None else responses.data[responses.data["unit"] == self.unit]
-        return charts.item_answers(self.scores.questionnaire, data)
+        hidden = self.scores.item_hidden
+        hidden = list(hidden.columns[hidden.loc[self.scope].to_numpy(dtype=bool)]) if self.scope in hidden.index else []
+        return charts.item_answers(self.scores.questionnaire, data, hidden=hidden)
 
     def gaps_chart(self) -> charts.Chart:
         q = self.scores.questionnaire

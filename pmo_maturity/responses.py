@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import ResponsesError
+from .personal import minimise
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
 from ._scan import AnswerScan, arrow_strings, arrow_valid, map_threads, scan_answers, split_rows
 from .readers import RawTable, SourceInfo, peek_header, read_table
@@ -117,6 +118,7 @@ class Responses:
     questionnaire: Questionnaire
     columns: ColumnMap
     source: SourceInfo
+    identifiers: pd.DataFrame | None = field(default=None, repr=False)  # only with keep_identifiers=True
 
     @property
     def has_units(self) -> bool:
@@ -159,7 +161,7 @@ class Responses:
         quarantine = _concat_quarantine([self.quarantine, records])
         summary = _summary(self.summary["rows_in"], kept, quarantine, self.flags, self.columns, self.source,
                            self.summary["layout"])
-        summary.update({k: self.summary[k] for k in ("scope", "file_rows_in") if k in self.summary})
+        summary.update({k: self.summary[k] for k in _CARRIED if k in self.summary})
         return replace(self, data=kept, quarantine=quarantine, summary=summary)
 
     def for_unit(self, unit: str) -> Responses:
@@ -176,9 +178,13 @@ class Responses:
         accepted = int(data["input_rows"].map(len).sum()) if "input_rows" in data.columns else len(data)
         rows_in = accepted + quarantine["row"].nunique()
         summary = _summary(rows_in, data, quarantine, flags, self.columns, self.source, self.summary["layout"])
+        summary.update({k: self.summary[k] for k in _CARRIED if k in self.summary})
         summary["scope"] = f"unit {unit}"
         summary["file_rows_in"] = self.summary.get("file_rows_in", self.summary["rows_in"])
         return replace(self, data=data, quarantine=quarantine, flags=flags, summary=summary)
+
+
+_CARRIED = ("scope", "file_rows_in", "identifiers_dropped", "comments_screened")  # kept by subset and for_unit
 
 
 def primary_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -437,6 +443,8 @@ def load_responses(
     require_unit: bool = True,
     exclude_flagged: bool = False,
     min_answered: float = 0.6,
+    keep_identifiers: bool = False,
+    screen_comments: bool = True,
 ) -> Responses:
     """Load a survey export and map it onto a questionnaire, quarantining bad rows.
 
@@ -464,6 +472,14 @@ def load_responses(
         A respondent who has answered fewer than this share of the items of every dimension cannot
         be scored at all and is quarantined (``too_few_answers``); the same rule as
         :class:`~pmo_maturity.ScoringRules` (scoring with a stricter share quarantines more).
+    keep_identifiers : bool
+        Direct identifiers in the export (e-mail, name, IP address, survey tools' recipient
+        fields) are dropped at load (:mod:`pmo_maturity.personal`). True keeps them apart, in
+        ``Responses.identifiers``, to link responses to another source; they never reach scores,
+        reports or exports.
+    screen_comments : bool
+        Replace e-mail addresses, phone numbers, links, @handles and the export's names in
+        comments by "[removed]" (default). False is for a consultant's private reading only.
 
     Returns
     -------
@@ -512,13 +528,15 @@ def load_responses(
         if not long_cols:
             raise ResponsesError(path_text, "layout 'long' needs an item column (item/question) and an answer column "
                                             f"(answer/value/response); columns are {_shorten(headers)}")
-        return _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)  # scored rows checked later
+        loaded = _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)  # scored rows checked later
+        return minimise(loaded, keep_identifiers=keep_identifiers, screen_comments=screen_comments)
     if not columns.items:
         raise ResponsesError(path_text, f"no column matches an item of questionnaire {q.describe()}: expected item "
                                         f"ids such as {q.item_ids[0]!r} or question texts such as "
                                         f"{q.items[0].text!r}; columns are {_shorten(headers)}. Check the "
                                         f"questionnaire, or pass mapping={{header: item_id}}")
-    return _load_wide(table, q, columns, require_unit, exclude_flagged, min_answered)
+    loaded = _load_wide(table, q, columns, require_unit, exclude_flagged, min_answered)
+    return minimise(loaded, keep_identifiers=keep_identifiers, screen_comments=screen_comments)
 
 
 def _choose_sheet(path: Path, q: Questionnaire, sheet: str | int | None) -> str | int | None:

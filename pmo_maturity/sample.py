@@ -258,6 +258,7 @@ def generate_sample(
         items[pd.DataFrame(dont_know, columns=q.item_ids)] = q.scale.na_labels[0]
     frame = pd.concat([frame, items], axis=1)
     frame["comment"] = _comments(rng, n, seg_of, seg_names, comment_share)
+    _add_personal_details(frame, np.random.default_rng([seed, 101]))  # its own stream: the answers stay as they were
     truth = pd.DataFrame(
         {
             "respondent_id": ids,
@@ -321,6 +322,38 @@ def _comments(rng, n, seg_of, seg_names, share) -> np.ndarray:
         pool = pool or COMMENTS["general"]
         out[i] = pool[int(rng.integers(len(pool)))]
     return out
+
+
+FIRST_NAMES = ("Amara", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Keiko",
+               "Liam", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Viktor",
+               "Wanda", "Xavier", "Yara", "Zoltan")
+LAST_NAMES = ("Abbott", "Brennan", "Castillo", "Dubois", "Eriksen", "Fontaine", "Galloway", "Hartmann", "Ivanova",
+              "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rasmussen",
+              "Santos", "Takahashi", "Ueda", "Varga", "Whitfield", "Xu", "Yilmaz", "Zimmermann")
+PERSONAL_COMMENTS = (
+    "Ask {colleague} about the portfolio tracker, she built it.",
+    "Happy to talk more: {email}.",
+    "Call me on {phone} if you want examples.",
+    "Our lessons log is at https://intranet.example.com/pmo/lessons but nobody updates it.",
+    "{colleague} and I raised this at every review; follow @pmo_{first} for the updates.",
+)
+
+
+def _add_personal_details(frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    """What a named MS Forms survey exports (each respondent's e-mail and name), and a few comments
+    that name a colleague or give contact details, as real comments do (the kit must screen them)."""
+    n = len(frame)
+    first = np.array(FIRST_NAMES, dtype=object)[rng.integers(len(FIRST_NAMES), size=n)]
+    last = np.array(LAST_NAMES, dtype=object)[rng.integers(len(LAST_NAMES), size=n)]
+    frame["name"] = first + " " + last
+    frame["email"] = [f"{f.lower()}.{s.lower()}@example.com" for f, s in zip(first, last)]
+    commented = np.flatnonzero(frame["comment"].to_numpy() != "")
+    for k, i in enumerate(rng.choice(commented, size=min(len(commented), 6), replace=False)):
+        template = PERSONAL_COMMENTS[k % len(PERSONAL_COMMENTS)]
+        colleague = frame["name"].iloc[int(rng.integers(n))]
+        phone = f"+44 20 7946 {int(rng.integers(1000)):04d}"
+        frame.loc[frame.index[i], "comment"] = template.format(colleague=colleague, email=frame["email"].iloc[i],
+                                                              phone=phone, first=first[i].lower())
 
 
 def _add_bad_rows(frame, truth, q, rng, share) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -395,7 +428,7 @@ def export_frame(sample: SampleData | pd.DataFrame, questionnaire: Questionnaire
     """The export as a survey tool would lay it out (see :data:`LAYOUTS`).
 
     ``ids``: item ids as headers, numbers as answers (blank for "Don't know"); ``forms``: MS Forms
-    style, question text headers with extra Email/Name columns and label answers; ``google``:
+    style (a named form), question text headers with each respondent's Email and Name, label answers; ``google``:
     Google Forms grid headers ``Question [statement]`` with labels; ``long``: one row per answer.
     """
     if isinstance(sample, SampleData):
@@ -422,15 +455,17 @@ def export_frame(sample: SampleData | pd.DataFrame, questionnaire: Questionnaire
     labelled = frame.copy()
     for c in items:
         labelled[c] = _to_labels(labelled[c], q)
-    if layout == "forms":
-        labelled["Email"] = "anonymous"
-        labelled["Name"] = ""
+    if layout == "forms":  # a named form: MS Forms exports each respondent's e-mail and name
+        labelled["Email"] = labelled["email"] if "email" in labelled.columns else "anonymous"
+        labelled["Name"] = labelled["name"] if "name" in labelled.columns else ""
         order = ["respondent_id", "start_time", "submitted_at", "Email", "Name", "business_unit", "role",
                  *items, "comment"]
         texts = {i.id: i.text for i in q.items}
         return labelled[order].rename(columns={**FORMS_META, **texts})
     texts = {i.id: f"{GOOGLE_GRID} [{i.text}]" for i in q.items}
-    labelled = labelled.drop(columns=["start_time"])
+    labelled = labelled.drop(columns=["start_time", *(c for c in ("name",) if c in labelled.columns)])
+    if "email" in labelled.columns:  # Google Forms collects the e-mail address when the form asks for it
+        labelled = labelled.rename(columns={"email": "Email Address"})
     return labelled.rename(columns={**GOOGLE_META, **texts})
 
 

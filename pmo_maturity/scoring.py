@@ -20,7 +20,7 @@ from ._scan import (ItemSums, PairSums, accumulate, group_pair_sums, group_score
                     renumbered)
 from ._version import kit_version
 from .errors import ConfigurationError
-from .privacy import SMALL, complete_suppression, suppress_crossing, suppress_table, suppressed_groups
+from .privacy import Hidden, protect_statistic, suppress_crossing, suppressed_groups
 from .questionnaire import Questionnaire
 from .responses import Responses, _too_few_detail
 
@@ -163,6 +163,9 @@ class Scores:
         Unit x role means per dimension with the crossed-table suppression applied.
     data_quality : dict
     provenance : dict
+    item_hidden : DataFrame
+        Per scope (``Organisation``, then each unit) and item: the item's answers may not be shown
+        (too few answers, or they would let a hidden unit's answers be worked out).
     """
 
     questionnaire: Questionnaire
@@ -179,6 +182,7 @@ class Scores:
     role_cells: pd.DataFrame
     data_quality: dict
     provenance: dict
+    item_hidden: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     responses: Responses | None = field(default=None, repr=False)
 
     # --- views -------------------------------------------------------------------------------
@@ -265,26 +269,31 @@ class Scores:
         """Write the scores: ``.csv`` (tidy table), ``.xlsx`` (one sheet per table) or ``.json`` (all).
 
         Respondent-level scores are left out unless asked for: with unit and role they can identify
-        people. Text cells are neutralised against spreadsheet formula injection.
+        people. With them, the file is readable by its owner only (a CSV holds one table: the
+        respondents go to ``<name>_respondents.csv`` beside it); without them, files follow the
+        user's umask. Text cells are neutralised against spreadsheet formula injection.
         """
         from .export import frame_records, write_csv, write_json, write_xlsx
 
         path = Path(path)
         suffix = path.suffix.lower()
         tables = self.tables()
+        private = include_respondents
         if include_respondents:
             tables["respondents"] = self.respondents
         if suffix == ".csv":
+            if include_respondents:
+                write_csv(self.respondents, path.with_name(f"{path.stem}_respondents.csv"), private=True)
             return write_csv(tables["scores"], path)
         if suffix == ".xlsx":
             sheets = {**tables, "data quality": _quality_frame(self.data_quality),
                       "provenance": pd.DataFrame(_flatten(self.provenance).items(), columns=["key", "value"])}
-            return write_xlsx(sheets, path)
+            return write_xlsx(sheets, path, private=private)
         if suffix == ".json":
             payload = {"provenance": self.provenance, "rules": asdict(self.rules),
                        "scoring_rules": self.rules.describe(self.questionnaire), "data_quality": self.data_quality,
                        **{name: frame_records(t) for name, t in tables.items()}}
-            return write_json(payload, path)
+            return write_json(payload, path, private=private)
         raise ConfigurationError(f"cannot write scores to {path.name!r}: use a .csv, .xlsx or .json file")
 
 
@@ -372,20 +381,24 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
         responses = responses.subset(scored, reason="too_few_answers", detail=_too_few_detail(rules.min_answered))
         units_index, roles_index = _groupings(responses)
     hidden_units, hidden_roles, cell_mask = _privacy(units_index, roles_index, rules)
+    family = _Family.of(units_index, roles_index, dim_scores, hidden_units, hidden_roles, cell_mask, rules)
     respondents = _respondent_frame(responses, q, block)
     large_org, (large_units, large_roles) = _large_group_sums(dim_scores, [units_index, roles_index], rules)
-    organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None, large=large_org)
+    organisation, overall_org, _ = _group_tables(dim_scores, None, q, rules, key=None, large=large_org,
+                                                 hidden=family.total[None, :])
     units, overall_units, unit_stats = _group_tables(dim_scores, units_index, q, rules, key="unit",
-                                                     suppressed=hidden_units, large=large_units)
+                                                     suppressed=hidden_units, large=large_units,
+                                                     hidden=family.rows)
     roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles,
-                                large=large_roles)
+                                large=large_roles, hidden=family.columns)
     overall = pd.concat([overall_org, overall_units], ignore_index=True)
     reliability = _reliability(sums, q, rules)
-    agreement = _agreement(sums, unit_names, units_index, hidden_units, q, rules)
-    icc = _icc(unit_stats, q)
-    role_cells = _role_cells(units_index, roles_index, dim_scores, q, rules, cell_mask) if cell_mask is not None else \
+    agreement = _agreement(sums, unit_names, units_index, hidden_units, family.rows, q, rules)
+    icc = _icc(unit_stats, hidden_units, family.rows, units_index, q)
+    role_cells = _role_cells(units_index, roles_index, family, q) if cell_mask is not None else \
         pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
     gaps = _gaps(roles, role_cells, q, rules)
+    item_hidden = _item_hidden(sums, units_index, hidden_units, q, rules)
     quality = _data_quality(responses)
     provenance = {
         "questionnaire_id": q.id, "questionnaire_version": q.version, "questionnaire_title": q.title,
@@ -396,7 +409,8 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     }
     return Scores(questionnaire=q, rules=rules, respondents=respondents, organisation=organisation, units=units,
                   roles=roles, overall=overall, reliability=reliability, agreement=agreement, icc=icc, gaps=gaps,
-                  role_cells=role_cells, data_quality=quality, provenance=provenance, responses=responses)
+                  role_cells=role_cells, data_quality=quality, provenance=provenance, item_hidden=item_hidden,
+                  responses=responses)
 
 
 def _groupings(responses: Responses) -> tuple[_Groups | None, _Groups | None]:
@@ -488,6 +502,77 @@ def _large_group_sums(dim_scores: np.ndarray, groupings: list[_Groups | None], r
 NO_UNIT = "\x00no unit"  # respondents without a unit: never shown, but they count for subtraction
 
 
+@dataclass
+class _Family:
+    """Units x roles for every dimension: counts and sums per cell, and what the disclosure control
+    hides (:func:`~pmo_maturity.privacy.protect_statistic`, one dimension at a time).
+
+    Rows are the units (then one row of respondents without a unit, always hidden); columns are the
+    roles. Without a unit column there is one row (the organisation) and no published rows;
+    without a role column, one column and no published columns or cells.
+    """
+
+    counts: np.ndarray  # (dimensions, rows, columns): respondents who scored the dimension
+    sums: np.ndarray  # (dimensions, rows, columns): the sum of their scores
+    sizes: np.ndarray  # (rows, columns): respondents
+    hidden: list[Hidden]  # per dimension
+    n_units: int
+    n_roles: int
+
+    @property
+    def rows(self) -> np.ndarray:
+        """(units x dimensions): the unit's dimension is hidden."""
+        return np.stack([h.rows[:self.n_units] for h in self.hidden], axis=1)
+
+    @property
+    def total(self) -> np.ndarray:
+        """(dimensions,): the organisation's dimension is hidden (scored by fewer than the minimum)."""
+        return np.array([h.total for h in self.hidden], dtype=bool)
+
+    @property
+    def columns(self) -> np.ndarray:
+        """(roles x dimensions): the role's dimension is hidden."""
+        return np.stack([h.columns[:self.n_roles] for h in self.hidden], axis=1)
+
+    @classmethod
+    def of(cls, units: _Groups | None, roles: _Groups | None, dim_scores: np.ndarray, hidden_units: dict,
+           hidden_roles: dict, cell_mask: pd.DataFrame | None, rules: ScoringRules) -> _Family:
+        n = len(dim_scores)
+        if roles is not None and not roles.names:  # nobody scored has a role
+            roles, cell_mask = None, None
+        n_units = len(units.names) if units is not None else 0
+        n_roles = len(roles.names) if roles is not None else 0
+        outside = units is not None and bool((units.codes < 0).any())
+        n_rows = n_units + 1 if units is not None else 1
+        n_columns = max(n_roles, 1)
+        row = np.where(units.codes >= 0, units.codes, n_units) if units is not None else np.zeros(n, dtype=np.int64)
+        column = roles.codes if roles is not None else np.zeros(n, dtype=np.int64)
+        cell = (row * n_columns + column).astype(np.int64)
+        counts, sums = group_scores(dim_scores, cell, n_rows * n_columns)
+        counts = np.rint(counts.T).astype(np.int64).reshape(-1, n_rows, n_columns)
+        sums = sums.T.reshape(-1, n_rows, n_columns)
+        sizes = np.bincount(cell, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
+        preset_rows = np.zeros(n_rows, dtype=bool)
+        if units is not None:
+            preset_rows[:n_units] = [name in hidden_units for name in units.names]
+            preset_rows[n_units] = True  # respondents without a unit: never shown
+        preset_columns = np.array([name in hidden_roles for name in roles.names]) if roles is not None else \
+            np.zeros(1, dtype=bool)
+        preset_cells = np.zeros((n_rows, n_columns), dtype=bool)
+        if cell_mask is not None:
+            preset_cells[:n_units] = cell_mask.reindex(index=units.names, columns=roles.names,
+                                                       fill_value=False).to_numpy(dtype=bool)
+            preset_cells[n_units] = True
+        publish = {"publish_rows": units is not None, "publish_columns": roles is not None,
+                   "publish_cells": units is not None and roles is not None}
+        if not outside and units is not None:  # no row of respondents without a unit
+            counts, sums, sizes = counts[:, :n_units], sums[:, :n_units], sizes[:n_units]
+            preset_rows, preset_cells = preset_rows[:n_units], preset_cells[:n_units]
+        hidden = [protect_statistic(counts[j], rules.min_group_size, rows=preset_rows, columns=preset_columns,
+                                    cells=preset_cells, **publish) for j in range(counts.shape[0])]
+        return cls(counts=counts, sums=sums, sizes=sizes, hidden=hidden, n_units=n_units, n_roles=n_roles)
+
+
 def _privacy(units: _Groups | None, roles: _Groups | None, rules: ScoringRules) -> tuple[dict, dict, pd.DataFrame | None]:
     """Hidden units, hidden roles and the hidden unit x role cells, settled together.
 
@@ -525,16 +610,16 @@ def _interval_method(respondents: pd.DataFrame, rules: ScoringRules) -> str:
 
 
 def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnaire, rules: ScoringRules,
-                  key: str | None, suppressed: dict | None = None, large: dict[int, PairSums] | None = None
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[stats.MeanIntervals]]:
+                  key: str | None, suppressed: dict | None = None, large: dict[int, PairSums] | None = None,
+                  hidden: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[stats.MeanIntervals]]:
     """Per-dimension and overall tables for the organisation (key None) or each group of ``key``,
     and each group's unblanked statistics (for the ICCs).
 
-    Within a shown group, a dimension scored for fewer than ``min_group_size`` respondents is
-    hidden too (with complements across groups, per dimension), and the group's overall index is
-    then computed on its shown dimensions only, so that no hidden score can be worked back out.
-    ``large`` holds the pair sums of the groups above the bootstrap size (see
-    :func:`_large_group_sums`); the other groups' rows are gathered here.
+    ``hidden`` (groups x dimensions) marks the dimensions the disclosure control hides inside a
+    shown group (:class:`_Family`); the group's overall index is then computed on its shown
+    dimensions only, so that no hidden score can be worked back out. ``large`` holds the pair sums
+    of the groups above the bootstrap size (see :func:`_large_group_sums`); the other groups' rows
+    are gathered here.
     """
     if key is not None and (groups is None or not groups.names):
         return _empty_group_table(key), pd.DataFrame(), []
@@ -558,29 +643,27 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
             n_resamples=rules.n_resamples, bootstrap_max_n=rules.bootstrap_max_n, sums=sums, size=size)
 
     results = map_threads(lambda part: intervals(*part), parts, len(dim_scores))
-    outside = None  # respondents outside every group (no unit): a hidden group of their own
-    if groups is not None and (groups.codes < 0).any():
-        outside = (~np.isnan(dim_scores[groups.codes < 0])).sum(axis=0)
-    hidden_cells = _hidden_cells([part[0] for part in parts], results, suppressed, rules, outside) if key else {}
+    if hidden is None:
+        hidden = np.zeros((len(parts), len(q.dimensions)), dtype=bool)
     dim_rows, overall_rows = [], []
-    for part, result in zip(parts, results):
+    for g, (part, result) in enumerate(zip(parts, results)):
         name, size = part[0], part[3]
         reason = suppressed.get(name)
-        hidden = hidden_cells.get(name, np.zeros(len(q.dimensions), dtype=bool))
+        hidden_dims = hidden[g] & (result.n > 0)
         overall = result
-        if hidden.any() and not hidden.all() and reason is None:  # the overall index on the shown dimensions
-            overall = intervals(*part, shown=~hidden, label=":shown")
-        levels = np.where(hidden, np.nan, q.level_of(result.mean))
+        if hidden_dims.any() and not hidden_dims.all() and reason is None:  # the overall index on the shown dimensions
+            overall = intervals(*part, shown=~hidden_dims, label=":shown")
+        levels = np.where(hidden_dims, np.nan, q.level_of(result.mean))
         for j, d in enumerate(q.dimensions):
             row = {"dimension": d.id, "name": d.name, "weight": d.weight, "n": int(result.n[j]),
                    "mean": result.mean[j], "ci_low": result.low[j], "ci_high": result.high[j],
                    "index": float(q.index(result.mean[j])), "level": levels[j],
-                   "level_name": "too few answers" if hidden[j] else q.level_name(levels[j])}
+                   "level_name": "too few answers" if hidden_dims[j] else q.level_name(levels[j])}
             if key is not None:
                 row = {key: name, **row, "suppressed": reason is not None, "suppressed_reason": reason or "",
-                       "hidden": bool(hidden[j])}
+                       "hidden": bool(hidden_dims[j])}
             dim_rows.append(row)
-        all_hidden = bool(hidden.all())
+        all_hidden = bool(hidden_dims[result.n > 0].all()) if (result.n > 0).any() else False
         staged = np.nanmin(levels) if np.isfinite(levels).any() else np.nan
         continuous = None if all_hidden else q.level_of(overall.overall)
         overall_rows.append({
@@ -590,40 +673,25 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
             "continuous_level_name": q.level_name(continuous), "staged_level": staged,
             "staged_level_name": q.level_name(staged),
             "levels_differ": bool(continuous is not None and np.isfinite(staged) and continuous != staged),
-            "dimensions_scored": int((np.isfinite(result.mean) & ~hidden).sum()), "method": result.method,
+            "dimensions_scored": int((np.isfinite(result.mean) & ~hidden_dims).sum()), "method": result.method,
             "suppressed": reason is not None or all_hidden, "suppressed_reason": reason or ("small" if all_hidden else ""),
         })
     dim_table = pd.DataFrame(dim_rows)
     overall = pd.DataFrame(overall_rows)
-    if key is not None and len(dim_table):
-        blank = dim_table["suppressed"] | dim_table["hidden"]
-        dim_table.loc[blank, ["mean", "ci_low", "ci_high", "index", "level"]] = np.nan
-        dim_table.loc[dim_table["suppressed"], "level_name"] = "suppressed"
+    if len(dim_table):
+        # Nothing of a hidden group or cell is published, its counts included ("fewer than 5").
+        hidden_rows = dim_table["suppressed"] | dim_table["hidden"] if key is not None else \
+            pd.Series(hidden[0] & (results[0].n > 0), index=dim_table.index)
+        dim_table.loc[hidden_rows, ["n", "mean", "ci_low", "ci_high", "index", "level"]] = np.nan
+        if key is not None:
+            dim_table.loc[dim_table["suppressed"], "level_name"] = "suppressed"
         blank = overall["suppressed"]
-        overall.loc[blank, ["score", "ci_low", "ci_high", "index", "continuous_level", "staged_level"]] = np.nan
+        overall.loc[blank, ["n", "score", "ci_low", "ci_high", "index", "continuous_level", "staged_level"]] = np.nan
         overall.loc[blank, ["continuous_level_name", "staged_level_name"]] = "suppressed"
         overall.loc[blank, "levels_differ"] = False
+        dim_table["n"] = dim_table["n"].astype("Int64")  # whole counts, blank where hidden
+        overall["n"] = overall["n"].astype("Int64")
     return dim_table, overall, results
-
-
-def _hidden_cells(names: list, results: list[stats.MeanIntervals], suppressed: dict, rules: ScoringRules,
-                  outside: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Per group, the dimensions scored for too few respondents to show, with complements (the
-    groups already hidden, and the respondents outside every group, count as hidden)."""
-    out = {name: np.zeros(len(results[0].n), dtype=bool) for name in names}
-    for j in range(len(results[0].n)):
-        sizes = {name: int(r.n[j]) for name, r in zip(names, results)}
-        if not any(0 < n < rules.min_group_size for g, n in sizes.items() if g not in suppressed):
-            continue  # nothing new to hide: the groups' own suppression already protects this dimension
-        preset = dict.fromkeys(suppressed, SMALL)
-        if outside is not None and outside[j] > 0:
-            sizes[NO_UNIT] = int(outside[j])
-            preset[NO_UNIT] = SMALL
-        hidden = complete_suppression(sizes, preset, rules.min_group_size)
-        for name in hidden:
-            if name in out and name not in suppressed:
-                out[name][j] = True
-    return out
 
 
 def _empty_group_table(key: str) -> pd.DataFrame:
@@ -654,83 +722,105 @@ def _reliability(sums: ItemSums, q: Questionnaire, rules: ScoringRules) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def _agreement(sums: ItemSums, unit_names: list[str], units: _Groups | None, hidden: dict, q: Questionnaire,
-               rules: ScoringRules) -> pd.DataFrame:
-    """rwg(j) per unit and dimension, from the within-unit variance of each item."""
+def _agreement(sums: ItemSums, unit_names: list[str], units: _Groups | None, suppressed: dict, hidden: np.ndarray,
+               q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
+    """rwg(j) per shown unit and dimension, from the within-unit variance of each item (suppressed
+    units are left out; a dimension the disclosure control hides in a unit has no value)."""
     cols = ["unit", "dimension", "name", "n", "items", "mean_variance", "rwg_j", "status"]
     if units is None or sums.group_counts is None:
         return pd.DataFrame(columns=cols)
     size_of = dict(zip(units.names, units.sizes.tolist()))
+    row_of = {name: i for i, name in enumerate(units.names)}
     variances = sums.group_variances()
     rows, start = [], 0
-    for d in q.dimensions:
+    for j, d in enumerate(q.dimensions):
         block = variances[:, start:start + len(d.items)]
         start += len(d.items)
         usable = ~np.isnan(block)
-        j = usable.sum(axis=1)
-        mean_v = np.where(j > 0, np.where(usable, block, 0.0).sum(axis=1) / np.maximum(j, 1), np.nan)
-        values = stats.rwg_j_from_variances(mean_v, j, q.scale.points)
+        k = usable.sum(axis=1)
+        mean_v = np.where(k > 0, np.where(usable, block, 0.0).sum(axis=1) / np.maximum(k, 1), np.nan)
+        values = stats.rwg_j_from_variances(mean_v, k, q.scale.points)
         for g, unit in enumerate(unit_names):
-            if unit not in size_of:  # every respondent of the unit was dropped
+            if unit not in size_of or unit in suppressed:  # dropped, or suppressed: not even listed
                 continue
-            is_hidden = unit in hidden
+            is_hidden = bool(hidden[row_of[unit], j])
             value = float(values[g])
-            status = ("suppressed" if is_hidden else "not enough data" if np.isnan(value)
+            status = ("too few answers" if is_hidden else "not enough data" if np.isnan(value)
                       else "low" if value < rules.agreement_threshold else "ok")
             rows.append({"unit": unit, "dimension": d.id, "name": d.name, "n": int(size_of[unit]),
-                         "items": int(j[g]), "mean_variance": np.nan if is_hidden else float(mean_v[g]),
+                         "items": int(k[g]), "mean_variance": np.nan if is_hidden else float(mean_v[g]),
                          "rwg_j": np.nan if is_hidden else value, "status": status})
     return pd.DataFrame(rows, columns=cols).sort_values(["unit"], kind="stable").reset_index(drop=True)
 
 
-def _icc(intervals: list[stats.MeanIntervals], q: Questionnaire) -> pd.DataFrame:
-    """ICC(1)/ICC(2) per dimension from each unit's n, mean and variance (all units, hidden ones too:
-    the ICCs reveal no unit)."""
+def _icc(intervals: list[stats.MeanIntervals], suppressed: dict, hidden: np.ndarray, units: _Groups | None,
+         q: Questionnaire) -> pd.DataFrame:
+    """ICC(1)/ICC(2) per dimension from the shown units' n, mean and variance.
+
+    Only units shown on the dimension take part: with a hidden unit in it, the between-unit mean
+    square, the organisation's mean and the units' sizes would give that unit's mean back (a
+    quadratic in one unknown). With fewer than two shown units the row is left blank.
+    """
     cols = ["dimension", "name", "icc1", "icc2", "msb", "msw", "f", "p", "units", "mean_group_size"]
-    if len(intervals) < 2:
+    if len(intervals) < 2 or units is None:
         return pd.DataFrame(columns=cols)
+    shown = np.array([name not in suppressed for name in units.names])[:, None] & ~hidden[:len(units.names)]
     n = np.array([r.n for r in intervals], dtype=float)
+    shown &= n > 0
     mean = np.nan_to_num(np.array([r.mean for r in intervals]))
     var = np.nan_to_num(np.array([r.var for r in intervals]))
     sums, squares = n * mean, (n - 1).clip(min=0) * var + n * mean * mean
     rows = []
     for j, d in enumerate(q.dimensions):
-        r = stats.icc_from_sums(n[:, j], sums[:, j], squares[:, j])
-        rows.append({"dimension": d.id, "name": d.name, "icc1": r.icc1, "icc2": r.icc2, "msb": r.msb, "msw": r.msw,
-                     "f": r.f, "p": r.p, "units": r.groups, "mean_group_size": r.mean_group_size})
+        keep = shown[:, j]
+        row = {"dimension": d.id, "name": d.name}
+        if keep.sum() >= 2:
+            r = stats.icc_from_sums(n[keep, j], sums[keep, j], squares[keep, j])
+            row.update({"icc1": r.icc1, "icc2": r.icc2, "msb": r.msb, "msw": r.msw, "f": r.f, "p": r.p,
+                        "units": r.groups, "mean_group_size": r.mean_group_size})
+        rows.append(row)
     return pd.DataFrame(rows, columns=cols)
 
 
-def _role_cells(units: _Groups, roles: _Groups, dim_scores: np.ndarray, q: Questionnaire, rules: ScoringRules,
-                cell_mask: pd.DataFrame) -> pd.DataFrame:
-    """Unit x role means per dimension, with the crossing's suppression and, per dimension, cells
-    whose scored respondents are too few (protected along units and roles)."""
+def _role_cells(units: _Groups, roles: _Groups, family: _Family, q: Questionnaire) -> pd.DataFrame:
+    """Unit x role means per dimension (cells with respondents), with what the disclosure control
+    hides per dimension (:class:`_Family`): hidden cells have no mean and no n."""
     if not units.names or not roles.names:  # nobody scored with a unit (or a role)
         return pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
-    n_roles = len(roles.names)
-    valid = (units.codes >= 0) & (roles.codes >= 0)
-    cells = np.where(valid, units.codes * n_roles + roles.codes, -1)
-    size = len(units.names) * n_roles
-    sizes = np.bincount(cells[valid], minlength=size)
-    used = np.flatnonzero(sizes)
-    counts, sums = group_scores(dim_scores, renumbered(cells, used, size), len(used))  # cells with respondents
-    table = pd.DataFrame({"unit": [units.names[c // n_roles] for c in used],
-                          "role": [roles.names[c % n_roles] for c in used], "n": sizes[used]})
-    rows, cols = cell_mask.index.get_indexer(table["unit"]), cell_mask.columns.get_indexer(table["role"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
-    base_hidden = cell_mask.to_numpy()[rows, cols]
+    n_units = len(units.names)
+    size = family.sizes[:n_units]
+    used = np.argwhere(size > 0)  # (unit, role) pairs with respondents, unit-major
+    table = pd.DataFrame({"unit": [units.names[u] for u in used[:, 0]], "role": [roles.names[r] for r in used[:, 1]]})
     frames = []
     for j, d in enumerate(q.dimension_ids):
-        n_j = counts[:, j]
-        hidden = base_hidden
-        if ((n_j > 0) & (n_j < rules.min_group_size) & ~base_hidden).any():  # cells thinner on this dimension
-            scored = table.assign(n=n_j).pivot(index="unit", columns="role", values="n")
-            scored = scored.reindex(index=cell_mask.index, columns=cell_mask.columns).fillna(0).astype(int)
-            hidden = suppress_table(scored, rules.min_group_size, initial=cell_mask).to_numpy()[rows, cols]
-        frames.append(table.assign(dimension=d, mean=np.where(hidden, np.nan, means[:, j]), suppressed=hidden))
+        counts = family.counts[j][used[:, 0], used[:, 1]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = family.sums[j][used[:, 0], used[:, 1]] / counts
+        hidden = family.hidden[j].cells[used[:, 0], used[:, 1]] | (counts == 0)
+        frames.append(table.assign(dimension=d, n=pd.Series(counts, dtype="Int64").mask(hidden),
+                                   mean=np.where(hidden, np.nan, means), suppressed=hidden))
     out = pd.concat(frames, ignore_index=True)
     return out[["unit", "role", "dimension", "n", "mean", "suppressed"]]
+
+
+def _item_hidden(sums: ItemSums, units: _Groups | None, suppressed: dict, q: Questionnaire,
+                 rules: ScoringRules) -> pd.DataFrame:
+    """Which items' answers each scope may show (the answer charts): the organisation and each
+    unit, one item at a time, with the same disclosure control as the dimensions (1-D: units)."""
+    total = np.diag(sums.pair_counts).astype(np.int64)
+    if units is None or sums.group_counts is None:
+        hidden = np.array([protect_statistic(np.array([[n]]), rules.min_group_size, publish_rows=False,
+                                             publish_columns=False, publish_cells=False).total for n in total])
+        return pd.DataFrame([hidden], index=[ORGANISATION], columns=q.item_ids)
+    counts = np.rint(sums.group_counts).astype(np.int64)  # (units, items)
+    outside = total - counts.sum(axis=0)  # respondents without a unit
+    preset = np.array([*(name in suppressed for name in units.names), True])
+    rows = []
+    for i in range(len(q.item_ids)):
+        h = protect_statistic(np.append(counts[:, i], outside[i])[:, None], rules.min_group_size, rows=preset,
+                              publish_columns=False, publish_cells=False)
+        rows.append([h.total, *h.rows[:len(units.names)]])
+    return pd.DataFrame(np.array(rows).T, index=[ORGANISATION, *units.names], columns=q.item_ids)
 
 
 def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
@@ -766,5 +856,6 @@ def _data_quality(responses: Responses) -> dict:
         "rows_in": s["rows_in"], "rows_scored": s["rows_accepted"], "rows_quarantined": s["rows_quarantined"],
         "respondents_scored": s["respondents"], "quarantined_by_reason": s["quarantined_by_reason"],
         "flagged": s["flagged"], "items_missing": s["items_missing"], "layout": s["layout"],
-        "source": s["source"],
+        "source": s["source"], "identifiers_dropped": list(s.get("identifiers_dropped", [])),
+        "comments_screened": s.get("comments_screened"),
     }

@@ -67,6 +67,8 @@ def tiny_yaml(tmp_path):
 
 EVIL_UNIT = '<img src=x onerror="window.__pwned=1">Ops'
 EVIL_COMMENT = '<img src=x onerror="window.__pwned=2"> great <script>window.__pwned=3</script>'
+# Personal details a comment may carry; none of them may reach a published output.
+PERSONAL_COMMENT = "Ask {name} or write to {email}, call +1 (555) 013-2468, see https://wiki.example.org/pmo @pmo_lead"
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +84,11 @@ def small_export(tmp_path_factory, questionnaire):
                            bad_row_share=0.02, comment_share=0.5, seed=17)
     frame = data.frame.copy()
     frame.loc[frame.index[::3], "comment"] = EVIL_COMMENT
+    # A named form: e-mail and name columns (direct identifiers), and comments that repeat them.
+    frame = frame.rename(columns={"email": "Email", "name": "Name"})
+    for k, i in enumerate(frame.index[1::7]):
+        other = frame.index[(k * 5 + 3) % len(frame)]
+        frame.loc[i, "comment"] = PERSONAL_COMMENT.format(name=frame.loc[other, "Name"], email=frame.loc[other, "Email"])
     path = tmp_path_factory.mktemp("export") / "export.csv"
     frame.to_csv(path, index=False)
     return path

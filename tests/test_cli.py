@@ -65,7 +65,8 @@ def test_score_writes_outputs(runner, tmp_path):
     result = runner.invoke(main, ["score", str(sample_path()), "--by", "Business unit", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "organisation scorecard" in result.output and "Overall integration index" in result.output
-    assert "Suppressed" in result.output and "Customer Service (small)" in result.output
+    assert "Not shown, to protect anonymity" in result.output
+    assert "Customer Service (fewer than 5 respondents)" in result.output
     payload = json.loads(out.read_text())
     assert payload["provenance"]["questionnaire_version"] == "1.0"
 

@@ -212,9 +212,14 @@ def test_missing_unit_only_when_units_are_used(tmp_path, questionnaire):
     assert load_responses(path).summary["quarantined_by_reason"] == {"too_few_answers": 2}
 
 
-def test_extra_columns_are_metadata_not_errors(sample_responses):
-    assert {"Email", "Name"} <= set(sample_responses.columns.extra)
-    assert "Email" in sample_responses.data.columns
+def test_extra_columns_are_metadata_not_errors(questionnaire, tmp_path):
+    frame = pd.read_csv(sample_path()).assign(**{"Cost centre": "CC-17", "Site": "Leeds"})
+    frame.to_csv(tmp_path / "export.csv", index=False)
+    responses = load_responses(tmp_path / "export.csv", questionnaire)
+    assert {"Cost centre", "Site"} <= set(responses.columns.extra)
+    assert (responses.data["Site"] == "Leeds").all()
+    # Direct identifiers are not metadata: they are dropped (tests/test_personal.py).
+    assert "Email" not in responses.data.columns and responses.summary["identifiers_dropped"] == ["Email", "Name"]
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ def test_respondent_scores_by_hand(tmp_path, tiny_yaml):
         {"id": "r2", "A1": 2, "A2": "Don't know", "A3": 2, "B1": 5, "B2": None},
         # Alpha: 1 of 3 = 33% -> missing; beta: (1 + 1) / 2.
         {"id": "r3", "A1": None, "A2": None, "A3": 5, "B1": 1, "B2": 1},
+        # Three more like r1, so that five respondents score each dimension (the smallest group shown).
+        *({"id": f"r{i}", "A1": 4, "A2": "Strongly agree", "A3": 1, "B1": 2, "B2": 3} for i in (4, 5, 6)),
     ]
     scores = score(_load(tmp_path, q, rows), n_resamples=200)
     got = scores.respondents.set_index("respondent_id")
@@ -45,12 +47,26 @@ def test_respondent_scores_by_hand(tmp_path, tiny_yaml):
     assert got.loc["r2", "overall"] == pytest.approx(3.0)
     # Organisation: mean of respondent scores; overall = weighted mean of dimension means.
     org = scores.organisation.set_index("dimension")
-    assert org.loc["alpha", "mean"] == pytest.approx((14 / 3 + 3) / 2) and org.loc["alpha", "n"] == 2
-    assert org.loc["beta", "mean"] == pytest.approx((2.5 + 1) / 2) and org.loc["beta", "n"] == 2
+    alpha, beta = (4 * 14 / 3 + 3) / 5, (4 * 2.5 + 1) / 5
+    assert org.loc["alpha", "mean"] == pytest.approx(alpha) and org.loc["alpha", "n"] == 5
+    assert org.loc["beta", "mean"] == pytest.approx(beta) and org.loc["beta", "n"] == 5
     overall = scores.overall_for()
-    expected = (2 * (14 / 3 + 3) / 2 + (2.5 + 1) / 2) / 3
+    expected = (2 * alpha + beta) / 3
     assert overall["score"] == pytest.approx(expected)
     assert overall["index"] == pytest.approx((expected - 1) / 4 * 100)
+
+
+def test_an_organisation_dimension_scored_by_fewer_than_five_is_hidden(tmp_path, tiny_yaml):
+    q = load_questionnaire(tiny_yaml)
+    rows = [{"id": f"r{i}", "A1": 4, "A2": 5, "A3": 1, "B1": None if i < 3 else 2, "B2": None if i < 3 else 3}
+            for i in range(6)]
+    scores = score(_load(tmp_path, q, rows), n_resamples=200)
+    org = scores.organisation.set_index("dimension")
+    assert org.loc["alpha", "n"] == 6 and org.loc["alpha", "mean"] == pytest.approx(14 / 3)
+    # Only three people scored beta: neither their mean nor their count is published.
+    assert pd.isna(org.loc["beta", "mean"]) and pd.isna(org.loc["beta", "n"])
+    assert org.loc["beta", "level_name"] == "too few answers"
+    assert scores.overall_for()["score"] == pytest.approx(14 / 3)  # on the shown dimension only
 
 
 def test_min_answered_rounds_up(tiny_yaml):
@@ -168,11 +184,11 @@ def test_reliability_agreement_and_icc_tables(sample_scores):
     rel = sample_scores.reliability
     assert len(rel) == 8 and (rel["alpha"] > 0.7).all() and (rel["ci_low"] < rel["alpha"]).all()
     agree = sample_scores.agreement
-    assert set(agree.loc[agree["status"] == "suppressed", "unit"]) == set(sample_scores.suppressed_units)
-    shown = agree[agree["status"] != "suppressed"]
-    assert shown["rwg_j"].between(0, 1).all()
+    assert set(agree["unit"]) == set(sample_scores.reportable_units)  # suppressed units are not even listed
+    assert agree["rwg_j"].between(0, 1).all() and len(agree) == 6 * 8
     icc = sample_scores.icc
-    assert len(icc) == 8 and icc["icc1"].between(-1, 1).all() and (icc["units"] == 8).all()
+    # Across the six shown units only: a hidden unit would be recoverable from the mean squares.
+    assert len(icc) == 8 and icc["icc1"].between(-1, 1).all() and (icc["units"] == 6).all()
 
 
 def test_reliability_needs_ten_respondents(tmp_path, tiny_yaml):
@@ -278,6 +294,7 @@ def test_icc_matches_a_direct_anova_of_the_respondent_scores(sample_scores):
     from pmo_maturity import stats
 
     resp = sample_scores.respondents
+    resp = resp[resp["unit"].isin(sample_scores.reportable_units)]  # the ICCs are of the shown units
     for row in sample_scores.icc.itertuples():
         direct = stats.icc_oneway(resp[row.dimension].to_numpy(), resp["unit"].to_numpy())
         assert row.icc1 == pytest.approx(direct.icc1, rel=1e-9)
