@@ -287,8 +287,13 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] 
     return _render(fig, "Answers per statement", takeaway)
 
 
-def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> Chart:
-    """Each reportable role's mean per dimension (a dot per role, a line for the spread)."""
+def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gaps: pd.DataFrame | None = None
+                    ) -> Chart:
+    """Each reportable role's mean per dimension (a dot per role, a line for the spread).
+
+    The takeaway names the widest *flagged* gap of the scope (``gaps``: rows of ``Scores.gaps``),
+    with its interval; a spread that is not clear of the uncertainty is said to be so.
+    """
     shown = roles[~roles["suppressed"].astype(bool)].dropna(subset=["mean"])
     dims = q.dimension_ids
     fig, ax = _figure(figsize=(7.5, 4.2))
@@ -315,15 +320,17 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float) -> 
     ax.set_ylim(-0.5, len(dims) - 0.5)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     _style(ax)
-    spread = shown.groupby("dimension")["mean"].agg(lambda s: s.max() - s.min()) if len(shown) else pd.Series()
-    if len(spread) and spread.max() >= threshold:
-        dim = spread.idxmax()
-        block = shown[shown["dimension"] == dim].sort_values("mean")
-        takeaway = (f"Widest gap on {q.dimension(dim).short}: {block.iloc[-1]['role']} {block.iloc[-1]['mean']:.2f} "
-                    f"against {block.iloc[0]['role']} {block.iloc[0]['mean']:.2f} ({spread.max():.2f} points; "
-                    f"flagged from {threshold:.2f}).")
-    elif len(spread):
-        takeaway = f"Roles see every dimension within {spread.max():.2f} points of each other (gaps flagged from {threshold:.2f})."
+    flagged = gaps[gaps["flagged"].astype(bool)] if gaps is not None and len(gaps) else pd.DataFrame()
+    widest = gaps.sort_values("difference", ascending=False).iloc[0] if gaps is not None and len(gaps) else None
+    if len(flagged):
+        g = flagged.sort_values("difference", ascending=False).iloc[0]
+        takeaway = (f"Widest clear gap on {q.dimension(g['dimension']).short}: {g['higher']} {g['mean_higher']:.2f} "
+                    f"against {g['lower']} {g['mean_lower']:.2f} ({g['difference']:.2f} points, 95% CI "
+                    f"{g['ci_low']:.2f} to {g['ci_high']:.2f}).")
+    elif widest is not None:
+        takeaway = (f"No gap between roles is clear of the uncertainty: the widest, on "
+                    f"{q.dimension(widest['dimension']).short}, is {widest['difference']:.2f} points (95% CI "
+                    f"{widest['ci_low']:.2f} to {widest['ci_high']:.2f}); gaps count from {threshold:.2f}.")
     else:
         takeaway = "Too few respondents per role to compare roles."
     return _render(fig, "Perception gaps by role", takeaway, role_names)

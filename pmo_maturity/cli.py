@@ -165,7 +165,8 @@ def print_scores(scores, *, units: bool = True) -> None:
     flagged = scores.gaps[(scores.gaps["scope"] == ORGANISATION) & scores.gaps["flagged"]]
     for _, g in flagged.head(3).iterrows():
         click.echo(f"Perception gap on {g['dimension']}: {g['higher']} {g['mean_higher']:.2f} vs {g['lower']} "
-                   f"{g['mean_lower']:.2f} ({g['difference']:+.2f})")
+                   f"{g['mean_lower']:.2f} ({g['difference']:+.2f}, 95% CI {g['ci_low']:.2f} to {g['ci_high']:.2f}, "
+                   f"Holm-adjusted p {g['p_adjusted']:.3f} over {int(g['comparisons'])} comparisons)")
 
 
 @main.command()
@@ -238,6 +239,11 @@ def score_command(file: Path, output: Path | None, min_group_size: int, min_answ
         sys.exit(1)
     rules = ScoringRules(min_group_size=min_group_size, min_answered=min_answered, seed=seed)
     scores = score(responses, rules=rules)
+    trend = None
+    if previous:  # checked before anything is written: another questionnaire or scale is refused
+        from .trend import compare_cycles
+
+        trend = compare_cycles(scores, previous)
     q = scores.data_quality
     click.echo(f"{Path(file).name}: {q['rows_in']} rows in, {q['rows_scored']} scored, {q['rows_quarantined']} "
                f"quarantined (run 'pmo-maturity validate' for details)")
@@ -249,7 +255,7 @@ def score_command(file: Path, output: Path | None, min_group_size: int, min_answ
             where = output.with_name(f"{output.stem}_respondents.csv") if output.suffix.lower() == ".csv" else output
             click.echo(f"respondent-level scores written to {where} (readable by you only)")
     if previous:
-        print_trend(scores, previous)
+        print_trend(trend, previous)
     if plan_out:
         print_plan(scores, plan_out, _parse_targets(targets))
 
@@ -266,11 +272,10 @@ def _parse_targets(entries: tuple[str, ...]) -> int | dict | None:
     return target or None
 
 
-def print_trend(scores, previous: Path) -> None:
-    from .trend import compare_cycles
-
-    trend = compare_cycles(scores, previous)
+def print_trend(trend: pd.DataFrame, previous: Path) -> None:
     click.secho(f"\nSince {previous.name}", bold=True)
+    if trend.attrs.get("note"):
+        click.secho(trend.attrs["note"], fg="yellow")
     if trend.empty:
         click.echo("(no dimension in common with the previous file)")
         return

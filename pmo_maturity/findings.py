@@ -166,13 +166,22 @@ def _gaps(scores: Scores, scope: str) -> list[Finding]:
         out.append(Finding(
             "perception_gap", severity,
             f"Perception gap on {name}: {g['higher']} {g['mean_higher']:.2f} (n={int(g['n_higher'])}) against "
-            f"{g['lower']} {g['mean_lower']:.2f} (n={int(g['n_lower'])}), {g['difference']:.2f} points apart.",
+            f"{g['lower']} {g['mean_lower']:.2f} (n={int(g['n_lower'])}), {g['difference']:.2f} points apart "
+            f"({gap_interval(g)}).",
             scope, (dim,), (g["higher"], g["lower"]),
             {"difference": float(g["difference"]), "mean_higher": float(g["mean_higher"]),
              "mean_lower": float(g["mean_lower"]), "n_higher": int(g["n_higher"]), "n_lower": int(g["n_lower"]),
-             "threshold": threshold, "pairs_flagged": int(len(block))}))
+             "ci_low": float(g["ci_low"]), "ci_high": float(g["ci_high"]), "p_adjusted": float(g["p_adjusted"]),
+             "comparisons": int(g["comparisons"]), "threshold": threshold, "pairs_flagged": int(len(block))}))
     out.sort(key=lambda f: -f.evidence["difference"])
     return out
+
+
+def gap_interval(gap) -> str:
+    """A gap's interval and what the adjustment for many comparisons says, in plain words."""
+    clear = "clear" if gap["p_adjusted"] < 0.05 else "not clear"
+    return (f"95% CI {gap['ci_low']:.2f} to {gap['ci_high']:.2f}; {clear} after allowing for the "
+            f"{int(gap['comparisons'])} comparisons made")
 
 
 def _agreement(scores: Scores, unit: str | None, scope: str) -> list[Finding]:

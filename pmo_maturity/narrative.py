@@ -139,7 +139,7 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
     method_html = Markup(render("method.html.j2", **_method_context(scores, unit, archetypes, headcount)))
     trend_html = None
     if trend is not None and len(trend):
-        trend_html = Markup(render("trend.html.j2", rows=trend.to_dict("records")))
+        trend_html = Markup(render("trend.html.j2", rows=trend.to_dict("records"), note=trend.attrs.get("note", "")))
     comments_html = Markup(render("comments.html.j2", **comment_context(scores, unit)))
     return Narrative(scope, summary_html, html_to_text(summary_html), dimensions_html, plan_html, method_html,
                      comments_html, trend_html)

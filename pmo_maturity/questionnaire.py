@@ -221,11 +221,20 @@ class Questionnaire(BaseModel):
         return np.linspace(self.scale.min, self.scale.max, len(self.levels) + 1)
 
     def level_of(self, score: Any) -> Any:
-        """Level number(s) of score(s); NaN stays NaN. Scores on a boundary take the upper level."""
-        values = np.asarray(score, dtype=float)
+        """Level number(s) of score(s) as reports show them; NaN stays NaN.
+
+        A score is classified as it is displayed, rounded to two decimals (:func:`displayed`), so
+        that a printed score never contradicts its printed level: 2.5951 shows as "2.60" and is
+        Defined, 2.5949 shows as "2.59" and is Emerging. A score on a boundary takes the upper level.
+
+        >>> q = load_questionnaire()
+        >>> q.level_of(2.5951), q.level_of(2.5949), q.level_of(2.6)
+        (3, 2, 3)
+        """
+        values = displayed(score)
         inner = self.level_bounds[1:-1]
-        # Round first so that 2.6000000000000001 and 2.5999999999999996 land in the same band.
-        levels = np.searchsorted(inner, np.round(values, 9), side="right") + 1.0
+        # Round the bounds too, so that 2.6000000000000001 and 2.5999999999999996 land in the same band.
+        levels = np.searchsorted(np.round(inner, 9), values, side="right") + 1.0
         levels = np.where(np.isnan(values), np.nan, levels)
         if levels.ndim == 0:
             return None if np.isnan(levels) else int(levels)
@@ -235,6 +244,22 @@ class Questionnaire(BaseModel):
         if level is None or (isinstance(level, float) and math.isnan(level)):
             return "not scored"
         return self.levels[int(level) - 1].name
+
+    def level_reading(self, level, low, high) -> str:
+        """A level read with its interval: "Defined", "Defined, borderline with Emerging" (the
+        interval's bounds fall in two levels) or "Defined, between Emerging and Integrated".
+
+        >>> q = load_questionnaire()
+        >>> q.level_reading(3, 2, 3), q.level_reading(3, 3, 3), q.level_reading(3, 2, 4)
+        ('Defined, borderline with Emerging', 'Defined', 'Defined, between Emerging and Integrated')
+        """
+        name = self.level_name(level)
+        if _missing(level) or _missing(low) or _missing(high) or int(low) == int(high):
+            return name
+        if int(low) == int(level) or int(high) == int(level):
+            other = int(high) if int(low) == int(level) else int(low)
+            return f"{name}, borderline with {self.level_name(other)}"
+        return f"{name}, between {self.level_name(low)} and {self.level_name(high)}"
 
     def level_floor(self, level: int) -> float:
         """The lowest score that reaches ``level`` (the target score for a target level)."""
@@ -263,6 +288,24 @@ class Questionnaire(BaseModel):
 
     def describe(self) -> str:
         return f"{self.title} ({self.id} v{self.version})"
+
+
+DISPLAY_DIGITS = 2  # scores are shown with two decimals everywhere
+
+
+def displayed(score: Any) -> np.ndarray:
+    """Score(s) rounded as they are displayed (``f"{x:.2f}"``, exactly as printed).
+
+    >>> displayed([2.5951, 2.5949, float("nan")]).tolist()
+    [2.6, 2.59, nan]
+    """
+    values = np.asarray(score, dtype=float)
+    flat = [float(f"{v:.{DISPLAY_DIGITS}f}") if np.isfinite(v) else v for v in values.ravel().tolist()]
+    return np.array(flat, dtype=float).reshape(values.shape)
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
 def _default_levels(count: int) -> tuple[Level, ...]:

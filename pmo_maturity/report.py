@@ -142,7 +142,8 @@ class Report:
         else:
             cells = self.scores.role_cells
             roles = cells[cells["unit"] == self.unit]
-        return charts.perception_gaps(q, roles, self.scores.rules.gap_points(q))
+        gaps = self.scores.gaps
+        return charts.perception_gaps(q, roles, self.scores.rules.gap_points(q), gaps[gaps["scope"] == self.scope])
 
     def archetypes_chart(self) -> charts.Chart | Html:
         archetypes = self.analysis.archetypes

@@ -26,6 +26,7 @@ from .responses import Responses, _too_few_detail
 
 ORGANISATION = "Organisation"
 NO_ROLE = "Role not stated"
+_LEVEL_INTERVAL_COLUMNS = ("level_ci_low", "level_ci_high", "level_ci_low_name", "level_ci_high_name", "borderline")
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,10 @@ class Scores:
         ``dimension, icc1, icc2, msb, msw, f, p, units, mean_group_size``.
     gaps : DataFrame
         ``scope, dimension, higher, lower, mean_higher, n_higher, mean_lower, n_lower,
-        difference, flagged``, between reportable role groups; ``scope`` is ``Organisation`` or a
-        unit.
+        difference, ci_low, ci_high, p_value, p_adjusted, comparisons, flagged``, between
+        reportable role groups; ``scope`` is ``Organisation`` or a unit. The interval is Welch's
+        for the difference; ``p_adjusted`` is Holm's over the ``comparisons`` of the scope;
+        ``flagged`` when the difference reaches the threshold and ``p_adjusted`` is under 0.05.
     role_cells : DataFrame
         Unit x role means per dimension with the crossed-table suppression applied.
     data_quality : dict
@@ -227,14 +230,20 @@ class Scores:
         group = ORGANISATION if unit is None else unit
         overall = self.overall_for(unit)
         rows = []
+        q = self.questionnaire
         for _, r in table.iterrows():
+            level = (q.level_reading(r["level"], r["level_ci_low"], r["level_ci_high"]) if pd.notna(r["level"])
+                     else r["level_name"])
             rows.append({"Dimension": r["name"], "n": _int(r["n"]), "Score": _fmt(r["mean"]),
                          "95% CI": _fmt_ci(r["ci_low"], r["ci_high"]), "Index": _fmt(r["index"], 0),
-                         "Level": r["level_name"]})
+                         "Level": level})
+        continuous = q.level_reading(overall["continuous_level"], overall["continuous_level_ci_low"],
+                                     overall["continuous_level_ci_high"])
+        staged = q.level_reading(overall["staged_level"], overall["staged_level_ci_low"],
+                                 overall["staged_level_ci_high"])
         rows.append({"Dimension": "Overall integration index", "n": _int(overall["n"]),
                      "Score": _fmt(overall["score"]), "95% CI": _fmt_ci(overall["ci_low"], overall["ci_high"]),
-                     "Index": _fmt(overall["index"], 0),
-                     "Level": f"{overall['continuous_level_name']} (staged: {overall['staged_level_name']})"})
+                     "Index": _fmt(overall["index"], 0), "Level": f"{continuous} (staged: {staged})"})
         frame = pd.DataFrame(rows)
         frame.attrs["title"] = f"{self.questionnaire.title}: {group}"
         return frame
@@ -249,12 +258,17 @@ class Scores:
         if len(self.roles):
             parts.append(self.roles.rename(columns={"role": "group"}).assign(scope="role"))
         overall = self.overall.rename(columns={"score": "mean", "continuous_level": "level",
-                                               "continuous_level_name": "level_name"})
+                                               "continuous_level_name": "level_name",
+                                               **{f"continuous_{c}": c for c in _LEVEL_INTERVAL_COLUMNS}})
         parts.append(overall.assign(dimension="overall", name="Overall integration index"))
         cols = ["scope", "group", "dimension", "name", "n", "mean", "ci_low", "ci_high", "index", "level",
-                "level_name", "suppressed"]
+                "level_name", *_LEVEL_INTERVAL_COLUMNS, "suppressed"]
         frame = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
-        frame["questionnaire"] = f"{self.questionnaire.id} v{self.questionnaire.version}"
+        q = self.questionnaire
+        frame["questionnaire"] = f"{q.id} v{q.version}"
+        # What a later cycle needs to know that it compares like with like (pmo_maturity.trend).
+        frame["questionnaire_id"], frame["questionnaire_version"] = q.id, q.version
+        frame["scale_min"], frame["scale_max"] = q.scale.min, q.scale.max
         frame["input_sha256"] = self.provenance["input_sha256"]
         return frame
 
@@ -389,15 +403,16 @@ def score(responses: Responses, questionnaire: Questionnaire | None = None, rule
     units, overall_units, unit_stats = _group_tables(dim_scores, units_index, q, rules, key="unit",
                                                      suppressed=hidden_units, large=large_units,
                                                      hidden=family.rows)
-    roles, _, _ = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles,
-                                large=large_roles, hidden=family.columns)
+    roles, _, role_stats = _group_tables(dim_scores, roles_index, q, rules, key="role", suppressed=hidden_roles,
+                                         large=large_roles, hidden=family.columns)
     overall = pd.concat([overall_org, overall_units], ignore_index=True)
     reliability = _reliability(sums, q, rules)
     agreement = _agreement(sums, unit_names, units_index, hidden_units, family.rows, q, rules)
     icc = _icc(unit_stats, hidden_units, family.rows, units_index, q)
     role_cells = _role_cells(units_index, roles_index, family, q) if cell_mask is not None else \
         pd.DataFrame(columns=["unit", "role", "dimension", "n", "mean", "suppressed"])
-    gaps = _gaps(roles, role_cells, q, rules)
+    variances = _variances(roles_index, role_stats, units_index, family, q)
+    gaps = _gaps(roles, role_cells, variances, q, rules)
     item_hidden = _item_hidden(sums, units_index, hidden_units, q, rules)
     quality = _data_quality(responses)
     provenance = {
@@ -514,6 +529,7 @@ class _Family:
 
     counts: np.ndarray  # (dimensions, rows, columns): respondents who scored the dimension
     sums: np.ndarray  # (dimensions, rows, columns): the sum of their scores
+    squares: np.ndarray  # (dimensions, rows, columns): the sum of their squared scores
     sizes: np.ndarray  # (rows, columns): respondents
     hidden: list[Hidden]  # per dimension
     n_units: int
@@ -549,8 +565,10 @@ class _Family:
         column = roles.codes if roles is not None else np.zeros(n, dtype=np.int64)
         cell = (row * n_columns + column).astype(np.int64)
         counts, sums = group_scores(dim_scores, cell, n_rows * n_columns)
+        _, squares = group_scores(np.square(dim_scores), cell, n_rows * n_columns)
         counts = np.rint(counts.T).astype(np.int64).reshape(-1, n_rows, n_columns)
         sums = sums.T.reshape(-1, n_rows, n_columns)
+        squares = squares.T.reshape(-1, n_rows, n_columns)
         sizes = np.bincount(cell, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
         preset_rows = np.zeros(n_rows, dtype=bool)
         if units is not None:
@@ -566,11 +584,12 @@ class _Family:
         publish = {"publish_rows": units is not None, "publish_columns": roles is not None,
                    "publish_cells": units is not None and roles is not None}
         if not outside and units is not None:  # no row of respondents without a unit
-            counts, sums, sizes = counts[:, :n_units], sums[:, :n_units], sizes[:n_units]
+            counts, sums, squares, sizes = counts[:, :n_units], sums[:, :n_units], squares[:, :n_units], sizes[:n_units]
             preset_rows, preset_cells = preset_rows[:n_units], preset_cells[:n_units]
         hidden = [protect_statistic(counts[j], rules.min_group_size, rows=preset_rows, columns=preset_columns,
                                     cells=preset_cells, **publish) for j in range(counts.shape[0])]
-        return cls(counts=counts, sums=sums, sizes=sizes, hidden=hidden, n_units=n_units, n_roles=n_roles)
+        return cls(counts=counts, sums=sums, squares=squares, sizes=sizes, hidden=hidden, n_units=n_units,
+                   n_roles=n_roles)
 
 
 def _privacy(units: _Groups | None, roles: _Groups | None, rules: ScoringRules) -> tuple[dict, dict, pd.DataFrame | None]:
@@ -654,24 +673,33 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
         if hidden_dims.any() and not hidden_dims.all() and reason is None:  # the overall index on the shown dimensions
             overall = intervals(*part, shown=~hidden_dims, label=":shown")
         levels = np.where(hidden_dims, np.nan, q.level_of(result.mean))
+        lows = np.where(hidden_dims, np.nan, q.level_of(result.low))
+        highs = np.where(hidden_dims, np.nan, q.level_of(result.high))
         for j, d in enumerate(q.dimensions):
             row = {"dimension": d.id, "name": d.name, "weight": d.weight, "n": int(result.n[j]),
                    "mean": result.mean[j], "ci_low": result.low[j], "ci_high": result.high[j],
                    "index": float(q.index(result.mean[j])), "level": levels[j],
-                   "level_name": "too few answers" if hidden_dims[j] else q.level_name(levels[j])}
+                   "level_name": "too few answers" if hidden_dims[j] else q.level_name(levels[j]),
+                   **_level_interval("", q, levels[j], lows[j], highs[j])}
             if key is not None:
                 row = {key: name, **row, "suppressed": reason is not None, "suppressed_reason": reason or "",
                        "hidden": bool(hidden_dims[j])}
             dim_rows.append(row)
         all_hidden = bool(hidden_dims[result.n > 0].all()) if (result.n > 0).any() else False
         staged = np.nanmin(levels) if np.isfinite(levels).any() else np.nan
+        # The staged level of the interval's bounds: the lowest dimension level at each bound.
+        staged_low = np.nanmin(lows) if np.isfinite(lows).any() else np.nan
+        staged_high = np.nanmin(highs) if np.isfinite(highs).any() else np.nan
         continuous = None if all_hidden else q.level_of(overall.overall)
         overall_rows.append({
             "scope": "organisation" if key is None else key, "group": name, "n": size,
             "score": np.nan if all_hidden else overall.overall, "ci_low": overall.overall_low,
             "ci_high": overall.overall_high, "index": float(q.index(overall.overall)), "continuous_level": continuous,
-            "continuous_level_name": q.level_name(continuous), "staged_level": staged,
-            "staged_level_name": q.level_name(staged),
+            "continuous_level_name": q.level_name(continuous),
+            **_level_interval("continuous_", q, continuous, q.level_of(overall.overall_low),
+                              q.level_of(overall.overall_high)),
+            "staged_level": staged, "staged_level_name": q.level_name(staged),
+            **_level_interval("staged_", q, staged, staged_low, staged_high),
             "levels_differ": bool(continuous is not None and np.isfinite(staged) and continuous != staged),
             "dimensions_scored": int((np.isfinite(result.mean) & ~hidden_dims).sum()), "method": result.method,
             "suppressed": reason is not None or all_hidden, "suppressed_reason": reason or ("small" if all_hidden else ""),
@@ -682,21 +710,43 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
         # Nothing of a hidden group or cell is published, its counts included ("fewer than 5").
         hidden_rows = dim_table["suppressed"] | dim_table["hidden"] if key is not None else \
             pd.Series(hidden[0] & (results[0].n > 0), index=dim_table.index)
-        dim_table.loc[hidden_rows, ["n", "mean", "ci_low", "ci_high", "index", "level"]] = np.nan
+        dim_table.loc[hidden_rows, ["n", "mean", "ci_low", "ci_high", "index", "level", "level_ci_low",
+                                    "level_ci_high"]] = np.nan
+        dim_table.loc[hidden_rows, ["level_ci_low_name", "level_ci_high_name"]] = dim_table.loc[hidden_rows,
+                                                                                               "level_name"]
+        dim_table.loc[hidden_rows, "borderline"] = False
         if key is not None:
-            dim_table.loc[dim_table["suppressed"], "level_name"] = "suppressed"
+            dim_table.loc[dim_table["suppressed"], ["level_name", "level_ci_low_name", "level_ci_high_name"]] = \
+                "suppressed"
         blank = overall["suppressed"]
-        overall.loc[blank, ["n", "score", "ci_low", "ci_high", "index", "continuous_level", "staged_level"]] = np.nan
-        overall.loc[blank, ["continuous_level_name", "staged_level_name"]] = "suppressed"
-        overall.loc[blank, "levels_differ"] = False
+        overall.loc[blank, ["n", "score", "ci_low", "ci_high", "index", "continuous_level", "staged_level",
+                            *(f"{kind}_level_ci_{end}" for kind in ("continuous", "staged") for end in ("low", "high"))
+                            ]] = np.nan
+        overall.loc[blank, ["continuous_level_name", "staged_level_name",
+                            *(f"{kind}_level_ci_{end}_name" for kind in ("continuous", "staged")
+                              for end in ("low", "high"))]] = "suppressed"
+        overall.loc[blank, ["levels_differ", "continuous_borderline", "staged_borderline"]] = False
         dim_table["n"] = dim_table["n"].astype("Int64")  # whole counts, blank where hidden
         overall["n"] = overall["n"].astype("Int64")
     return dim_table, overall, results
 
 
+def _level_interval(prefix: str, q: Questionnaire, level, low, high) -> dict:
+    """The levels of an interval's bounds, their names and whether they differ (borderline)."""
+    def number(x):
+        return np.nan if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+
+    low, high = number(low), number(high)
+    return {f"{prefix}level_ci_low": low, f"{prefix}level_ci_high": high,
+            f"{prefix}level_ci_low_name": q.level_name(low), f"{prefix}level_ci_high_name": q.level_name(high),
+            f"{prefix}borderline" if prefix else "borderline": bool(np.isfinite(low) and np.isfinite(high)
+                                                                   and low != high)}
+
+
 def _empty_group_table(key: str) -> pd.DataFrame:
     return pd.DataFrame(columns=[key, "dimension", "name", "weight", "n", "mean", "ci_low", "ci_high", "index",
-                                 "level", "level_name", "suppressed", "suppressed_reason", "hidden"])
+                                 "level", "level_name", "level_ci_low", "level_ci_high", "level_ci_low_name",
+                                 "level_ci_high_name", "borderline", "suppressed", "suppressed_reason", "hidden"])
 
 
 def _reliability(sums: ItemSums, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
@@ -823,11 +873,38 @@ def _item_hidden(sums: ItemSums, units: _Groups | None, suppressed: dict, q: Que
     return pd.DataFrame(np.array(rows).T, index=[ORGANISATION, *units.names], columns=q.item_ids)
 
 
-def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules: ScoringRules) -> pd.DataFrame:
-    """Differences between reportable role groups, organisation-wide and within each unit."""
+def _variances(roles: _Groups | None, role_stats: list[stats.MeanIntervals], units: _Groups | None,
+               family: _Family, q: Questionnaire) -> pd.DataFrame:
+    """Within-group variance (ddof 1) of every role and unit x role cell, per dimension: what the
+    perception gaps' intervals need (not published)."""
+    cols = ["scope", "role", "dimension", "var"]
+    if roles is None or not roles.names:
+        return pd.DataFrame(columns=cols)
+    dims = q.dimension_ids
+    parts = [pd.DataFrame({"scope": ORGANISATION, "role": role, "dimension": dims, "var": r.var})
+             for role, r in zip(roles.names, role_stats)]
+    if units is not None and units.names:
+        n, total, squares = (a[:, :len(units.names)] for a in (family.counts, family.sums, family.squares))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = np.where(n >= 2, (squares - total * total / np.maximum(n, 1)) / (n - 1), np.nan)
+        j, u, r = np.nonzero(n > 0)
+        parts.append(pd.DataFrame({"scope": [units.names[i] for i in u], "role": [roles.names[i] for i in r],
+                                   "dimension": [dims[i] for i in j], "var": np.maximum(var[j, u, r], 0.0)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, variances: pd.DataFrame, q: Questionnaire,
+          rules: ScoringRules) -> pd.DataFrame:
+    """Differences between reportable role groups, organisation-wide and within each unit, with
+    Welch's interval and Holm's adjustment across the comparisons of each scope.
+
+    A gap is flagged when it reaches the threshold (one eighth of the scale range unless set) and
+    its Holm-adjusted p-value is under 1 - confidence (the interval, adjusted for the number of
+    comparisons in the scope, excludes zero).
+    """
     threshold = rules.gap_points(q)
     cols = ["scope", "dimension", "higher", "lower", "mean_higher", "n_higher", "mean_lower", "n_lower",
-            "difference", "flagged"]
+            "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "comparisons", "flagged"]
     parts = []
     if len(roles):
         shown = roles[~roles["suppressed"].astype(bool) & (roles["role"] != NO_ROLE)]
@@ -838,12 +915,20 @@ def _gaps(roles: pd.DataFrame, role_cells: pd.DataFrame, q: Questionnaire, rules
     groups = pd.concat(parts, ignore_index=True).dropna(subset=["mean"]) if parts else pd.DataFrame()
     if groups.empty:
         return pd.DataFrame(columns=cols)
+    groups = groups.merge(variances, on=["scope", "role", "dimension"], how="left")
     pairs = groups.merge(groups, on=["scope", "dimension"], suffixes=("_higher", "_lower"))
     pairs = pairs[(pairs["mean_higher"] > pairs["mean_lower"])
                   | ((pairs["mean_higher"] == pairs["mean_lower"]) & (pairs["role_higher"] < pairs["role_lower"]))]
-    out = pairs.rename(columns={"role_higher": "higher", "role_lower": "lower"})
-    out = out.assign(difference=out["mean_higher"] - out["mean_lower"])
-    out["flagged"] = out["difference"] >= threshold - 1e-9
+    out = pairs.rename(columns={"role_higher": "higher", "role_lower": "lower"}).reset_index(drop=True)
+    d = stats.welch(out["mean_higher"], out["var_higher"], out["n_higher"].astype(float), out["mean_lower"],
+                    out["var_lower"], out["n_lower"].astype(float), rules.confidence)
+    out = out.assign(difference=d.difference, ci_low=d.low, ci_high=d.high, p_value=d.p)
+    out["p_adjusted"] = np.nan
+    out["comparisons"] = 0
+    for _, index in out.groupby("scope", sort=False).groups.items():
+        out.loc[index, "p_adjusted"] = stats.holm(out.loc[index, "p_value"].to_numpy())
+        out.loc[index, "comparisons"] = int(out.loc[index, "p_value"].notna().sum())
+    out["flagged"] = (out["difference"] >= threshold - 1e-9) & (out["p_adjusted"] < 1 - rules.confidence)
     out["scope"] = pd.Categorical(out["scope"], categories=[ORGANISATION, *sorted(set(out["scope"]) - {ORGANISATION})])
     out = out.sort_values(["scope", "difference"], ascending=[True, False], kind="stable")
     out["scope"] = out["scope"].astype(str)

@@ -43,23 +43,75 @@ def read_previous(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def cycle_of(frame: pd.DataFrame) -> tuple[str | None, str | None, tuple[float, float] | None]:
+    """The questionnaire id, version and scale a scores table was computed on.
+
+    Files written by this version of the kit say so in columns; older ones have a ``questionnaire``
+    column (``"id vVERSION"``), and their scale follows from the 0-100 index written beside every
+    mean: ``index = (mean - min) / (max - min) x 100`` is linear in the mean, so two rows give min
+    and max.
+    """
+    qid = version = None
+    if "questionnaire_id" in frame.columns and frame["questionnaire_id"].notna().any():
+        qid = str(frame["questionnaire_id"].dropna().iloc[0])
+        version = str(frame["questionnaire_version"].dropna().iloc[0]) if "questionnaire_version" in frame else None
+    elif "questionnaire" in frame.columns and frame["questionnaire"].notna().any():
+        qid, _, version = str(frame["questionnaire"].dropna().iloc[0]).rpartition(" v")
+        qid, version = (qid, version) if qid else (version, None)
+    if {"scale_min", "scale_max"} <= set(frame.columns) and frame["scale_min"].notna().any():
+        return qid, version, (float(frame["scale_min"].dropna().iloc[0]), float(frame["scale_max"].dropna().iloc[0]))
+    if "index" in frame.columns:
+        both = frame[["mean", "index"]].apply(pd.to_numeric, errors="coerce").dropna()
+        if both["mean"].nunique() >= 2:
+            slope, intercept = np.polyfit(both["mean"], both["index"], 1)  # index = 100 (mean - min) / range
+            if slope > 0:
+                low = -intercept / slope
+                return qid, version, (round(low, 6), round(low + 100 / slope, 6))
+    return qid, version, None
+
+
 def compare_cycles(scores: Scores, previous: str | Path | pd.DataFrame, *, unit: str | None = None) -> pd.DataFrame:
     """Per dimension (and overall): previous and current score with intervals, change and reading.
+
+    Only like is compared with like: a previous cycle scored on another questionnaire (id) or
+    scale is refused with an error naming both files; one scored on another version of the same
+    questionnaire is compared on the dimensions both have, and the result says which were left out
+    (``attrs["left_out"]`` and ``attrs["note"]``).
 
     Returns
     -------
     DataFrame
         ``dimension, name, previous, previous_low, previous_high, current, current_low,
         current_high, change, beyond, reading``. Dimensions missing from either cycle are left out.
+
+    Raises
+    ------
+    ResponsesError
+        The previous file is unreadable, not a scores file, or of another questionnaire or scale.
     """
     before = read_previous(previous) if not isinstance(previous, pd.DataFrame) else previous
+    q = scores.questionnaire
+    where = str(previous) if not isinstance(previous, pd.DataFrame) else "the previous cycle"
+    current = scores.provenance.get("input_file") or "the current cycle"
+    qid, version, scale = cycle_of(before)
+    if qid is not None and qid != q.id:
+        raise ResponsesError(where, f"was scored on questionnaire {qid!r}, the current cycle ({current}) on "
+                                    f"{q.id!r}: cycles of different questionnaires cannot be compared")
+    if scale is not None and not np.allclose(scale, (q.scale.min, q.scale.max), atol=1e-3):
+        raise ResponsesError(where, f"was scored on a {scale[0]:g}-{scale[1]:g} scale, the current cycle ({current}) "
+                                    f"on {q.scale.min}-{q.scale.max}: scores on different scales cannot be compared")
     scope, group = ("organisation", ORGANISATION) if unit is None else ("unit", unit)
     before = before[(before["scope"] == scope) & (before["group"] == group)].set_index("dimension")
     now = scores.to_frame()
     now = now[(now["scope"] == scope) & (now["group"] == group)].set_index("dimension")
     rows = []
-    for dim in [*scores.questionnaire.dimension_ids, "overall"]:
-        if dim not in before.index or dim not in now.index:
+    previous_dims = set(before.index) - {"overall"}
+    left_out = sorted(previous_dims ^ set(q.dimension_ids))
+    if left_out and version is not None and version != q.version:
+        # Another version of the instrument: the overall index is an average over other dimensions.
+        left_out.append("overall")
+    for dim in [*q.dimension_ids, "overall"]:
+        if dim not in before.index or dim not in now.index or dim in left_out:
             continue
         b, c = before.loc[dim], now.loc[dim]
         values = [float(b["mean"]), float(b["ci_low"]), float(b["ci_high"]), float(c["mean"]), float(c["ci_low"]),
@@ -74,5 +126,12 @@ def compare_cycles(scores: Scores, previous: str | Path | pd.DataFrame, *, unit:
         rows.append({"dimension": dim, "name": name, "previous": values[0], "previous_low": values[1],
                      "previous_high": values[2], "current": values[3], "current_low": values[4],
                      "current_high": values[5], "change": change, "beyond": beyond, "reading": reading})
-    return pd.DataFrame(rows, columns=["dimension", "name", "previous", "previous_low", "previous_high", "current",
-                                       "current_low", "current_high", "change", "beyond", "reading"])
+    out = pd.DataFrame(rows, columns=["dimension", "name", "previous", "previous_low", "previous_high", "current",
+                                      "current_low", "current_high", "change", "beyond", "reading"])
+    out.attrs["left_out"] = left_out
+    out.attrs["note"] = ""
+    if left_out:
+        was = f" (version {version}; now {q.version})" if version is not None and version != q.version else ""
+        out.attrs["note"] = (f"The previous cycle{was} is compared on the dimensions both cycles have; left out: "
+                             f"{', '.join(left_out)}.")
+    return out

@@ -53,11 +53,22 @@ def test_dimension_scores_takeaway_cites_the_extremes(sample_scores, questionnai
 def test_gap_chart_draws_only_reportable_roles(sample_scores, questionnaire):
     roles = sample_scores.roles.copy()
     roles.loc[roles["role"] == "PMO staff", "suppressed"] = True
-    chart = charts.perception_gaps(questionnaire, roles, 0.5)
+    gaps = sample_scores.gaps[sample_scores.gaps["scope"] == "Organisation"]
+    chart = charts.perception_gaps(questionnaire, roles, 0.5, gaps)
     assert "PMO staff" not in chart.shown and "Team member" in chart.shown
     text = _image(chart)
     assert "PMO staff" not in text and "Team member" in text
-    assert "Executive sponsor" in chart.takeaway and "vision" in chart.takeaway
+    widest = gaps[gaps["flagged"]].iloc[0]
+    assert chart.takeaway.startswith("Widest clear gap on vision: Executive sponsor 3.76 against Team member 2.54")
+    assert f"95% CI {widest['ci_low']:.2f} to {widest['ci_high']:.2f}" in chart.takeaway
+
+
+def test_gap_chart_says_when_no_gap_is_clear(sample_scores, questionnaire):
+    cells = sample_scores.role_cells
+    gaps = sample_scores.gaps[sample_scores.gaps["scope"] == "Finance"]
+    assert not gaps["flagged"].any() and (gaps["difference"] >= 0.5).any()  # wide, but not clear
+    chart = charts.perception_gaps(questionnaire, cells[cells["unit"] == "Finance"], 0.5, gaps)
+    assert chart.takeaway.startswith("No gap between roles is clear of the uncertainty: the widest")
 
 
 def test_heatmap_draws_only_reportable_units(sample_scores, questionnaire):

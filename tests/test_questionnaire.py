@@ -86,7 +86,9 @@ def test_any_integer_scale_gets_equal_width_levels(tmp_path, scale, bounds):
     assert q.version == "2" and q.scale.points == scale["max"] - scale["min"] + 1
     np.testing.assert_allclose(q.level_bounds, bounds)
     assert q.level_of(bounds[1]) == 2  # a score on a boundary takes the upper level
-    assert q.level_of(bounds[1] - 1e-6) == 1
+    assert q.level_of(bounds[1] - 0.006) == 1
+    # Classified as displayed (two decimals): just under the boundary prints as the boundary itself.
+    assert q.level_of(bounds[1] - 1e-6) == 2 and f"{bounds[1] - 1e-6:.2f}" == f"{bounds[1]:.2f}"
     assert q.level_of(scale["max"]) == 5
     assert q.index(scale["max"]) == 100 and q.index(scale["min"]) == 0
 

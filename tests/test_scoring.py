@@ -168,7 +168,9 @@ def test_gaps_only_between_reportable_roles(sample_scores):
     assert (org["difference"] >= 0).all()
     threshold = sample_scores.rules.gap_points(sample_scores.questionnaire)
     assert threshold == 0.5
-    assert (org["flagged"] == (org["difference"] >= 0.5)).all()
+    # Flagged: at least the threshold AND clear of zero after Holm's adjustment within the scope.
+    assert (gaps["flagged"] == ((gaps["difference"] >= 0.5) & (gaps["p_adjusted"] < 0.05))).all()
+    assert ((org["difference"] >= 0.5) & ~org["flagged"]).any()  # wide but not clear: not flagged
     vision = org[(org["dimension"] == "vision") & org["flagged"]]
     assert "Executive sponsor" in set(vision["higher"])  # the generator plants this gap
     cells = sample_scores.role_cells
@@ -362,3 +364,44 @@ def test_large_group_sums_cover_only_the_large_groups_among_many_small_ones():
     np.testing.assert_allclose(np.diag(sums.sums) / np.diag(sums.counts) + sums.centre, rows.mean(), rtol=1e-12)
     everyone = org[0]
     np.testing.assert_array_equal(np.diag(everyone.counts), pd.DataFrame(x).notna().sum())
+
+
+def test_gap_intervals_match_welch_on_the_respondents(sample_scores):
+    """Each gap's interval and p-value are Welch's on the two groups' respondent scores (scipy),
+    organisation-wide and inside a unit."""
+    from scipy import stats as st
+
+    resp = sample_scores.respondents
+    gaps = sample_scores.gaps
+    checked = 0
+    for scope in ("Organisation", "Finance"):
+        rows = gaps[gaps["scope"] == scope].head(6)
+        people = resp if scope == "Organisation" else resp[resp["unit"] == scope]
+        for g in rows.itertuples():
+            a = people.loc[people["role"] == g.higher, g.dimension].dropna()
+            b = people.loc[people["role"] == g.lower, g.dimension].dropna()
+            result = st.ttest_ind(a, b, equal_var=False)
+            ci = result.confidence_interval(0.95)
+            assert (len(a), len(b)) == (g.n_higher, g.n_lower)
+            assert g.difference == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+            assert (g.ci_low, g.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-9)
+            assert g.p_value == pytest.approx(result.pvalue, rel=1e-9)
+            checked += 1
+    assert checked == 12
+
+
+def test_gap_p_values_are_holm_adjusted_within_each_scope(sample_scores):
+    gaps = sample_scores.gaps
+    for scope, block in gaps.groupby("scope"):
+        p = block["p_value"].to_numpy()
+        m = int(np.isfinite(p).sum())
+        assert (block["comparisons"] == m).all()
+        order = np.argsort(p)
+        # Holm's step-down procedure written out: reject in order while p_(i) <= alpha / (m - i).
+        rejected, stop = set(), False
+        for i, k in enumerate(order[:m]):
+            if not stop and p[k] <= 0.05 / (m - i):
+                rejected.add(k)
+            else:
+                stop = True
+        assert {k for k in range(len(p)) if block["p_adjusted"].to_numpy()[k] < 0.05} == rejected, scope
