@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._version import kit_version
+from .headcount import read_headcount
 
 # The heavy modules (pandas, scipy, the report) are imported inside the functions: the parent starts
 # its worker processes first, so that they load while it scores.
@@ -32,13 +33,15 @@ from ._version import kit_version
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 PORTFOLIO = "__portfolio__"
+ORGANISATION_REPORT = "__organisation__"
+_WHOLE = {PORTFOLIO: "portfolio", ORGANISATION_REPORT: "organisation"}  # reports that are not of one unit
 
 
 @dataclass(frozen=True)
 class UnitTask:
     """Everything a worker needs to render one report (picklable, absolute paths only)."""
 
-    name: str  # the unit, or PORTFOLIO
+    name: str  # the unit, PORTFOLIO or ORGANISATION_REPORT
     notebook: str  # "assessment", "portfolio" or the path of a custom notebook
     html: str
     parameters: dict
@@ -77,7 +80,7 @@ def run_unit(task: UnitTask) -> dict:
         else:  # a consultant's own notebook: same parameters, same export
             validate_parameters(task.parameters, ASSESSMENT_PARAMETERS, Path(task.notebook).name)
             executed = execute_notebook(task.notebook, html.with_suffix(".ipynb"), dict(task.parameters))
-            export_html(executed, html, title=html.stem)
+            export_html(executed, html)
         error_notebook.unlink(missing_ok=True)
         status, error = "ok", ""
     except Exception as err:  # report the failure, keep the other units going
@@ -116,7 +119,8 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
               executor: Executor | None = None, resume: bool = False, questionnaire: str | Path | None = None,
               target: int | dict = 3, min_group_size: int = 5, headcount: int | dict | None = None,
               organisation: str = "", seed: int | None = None, notebook: str | Path | None = None,
-              portfolio: bool = True, progress: bool = True, work_dir: str | Path | None = None) -> BatchResult:
+              portfolio: bool = True, progress: bool = True, work_dir: str | Path | None = None,
+              day_rate: float | None = None, currency: str = "") -> BatchResult:
     """Score an export once, then render one report per unit, the portfolio and an index page.
 
     Parameters
@@ -135,6 +139,10 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
         Re-run only the units that failed or whose report is missing (same input file).
     notebook : path, optional
         A customised copy of the assessment notebook (same parameters).
+    headcount : int, dict or path, optional
+        People invited (see :mod:`pmo_maturity.headcount`), for the response rates.
+    day_rate, currency : optional
+        Cost of a person-day, for indicative costs in the plans.
     work_dir : path, optional
         Where the analysis handed to the workers is kept during the run (default: a hidden folder
         beside ``out``, ``.<out>.work``; on a cluster, a folder every worker can read). It holds
@@ -158,7 +166,7 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
         return _run(pool, source, started, out, units_dir, work, own_pool=own_pool, by=by, workers=workers,
                     resume=resume, questionnaire=questionnaire, target=target, min_group_size=min_group_size,
                     headcount=headcount, organisation=organisation, seed=seed, notebook=notebook, portfolio=portfolio,
-                    progress=progress)
+                    progress=progress, day_rate=day_rate, currency=currency)
     finally:
         if own_pool:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -167,7 +175,7 @@ def run_batch(source: str | Path, *, by: str | None = None, out: str | Path = "o
 
 def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work: Path, *, own_pool, by, workers,
          resume, questionnaire, target, min_group_size, headcount, organisation, seed, notebook, portfolio,
-         progress) -> BatchResult:
+         progress, day_rate, currency) -> BatchResult:
     """The batch's steps once the pool exists: score once, run the units, write the index."""
     # Workers load, and start their first kernel, while the parent scores.
     notebooks = str(Path(notebook).resolve().parent) if notebook else None
@@ -192,11 +200,15 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work
 
     # 2. Decide what to run.
     previous = _read_manifest(out) if resume else {}
+    if isinstance(headcount, (str, Path)) and not str(headcount).strip().isdigit():
+        headcount = str(Path(headcount).resolve())
+    read_headcount(headcount)  # a bad headcount file is an error now, not in every report
     common = {"responses": str(source), "questionnaire": str(Path(questionnaire).resolve()) if questionnaire else None,
               "unit_column": by, "target": target, "min_group_size": min_group_size, "headcount": headcount,
               "scores_file": str(analysis_path), "scores_sha256": analysis_sha, "organisation": organisation,
               "seed": seed}
-    settings = _settings_digest(common, notebook)
+    costs = {"day_rate": day_rate, "currency": currency}
+    settings = _settings_digest({**common, **costs}, notebook)
     reuse_ok = previous.get("input_sha256") == input_sha and previous.get("settings_sha256") == settings
     tasks, entries = [], {}
     for unit in scores.reportable_units:
@@ -206,25 +218,29 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work
             entries[unit] = {**old, "reused": True}
             continue
         tasks.append(UnitTask(unit, str(notebook) if notebook else "assessment", str(html),
-                              {**common, "unit": unit}))
+                              {**common, **costs, "unit": unit, "index_url": f"../{INDEX}"}))
+    whole = [(ORGANISATION_REPORT, str(notebook) if notebook else "assessment", {**common, **costs})]
     if portfolio:
-        html = out / "portfolio.html"
-        old = previous.get("portfolio", {})
+        whole.append((PORTFOLIO, "portfolio", dict(common)))
+    for name, book, parameters in whole:
+        html = out / f"{_WHOLE[name]}.html"
+        old = previous.get(_WHOLE[name], {})
         if reuse_ok and old.get("status") == "ok" and html.exists():
-            entries[PORTFOLIO] = {**old, "reused": True}
+            entries[name] = {**old, "reused": True}
         else:
-            tasks.append(UnitTask(PORTFOLIO, "portfolio", str(html), dict(common)))
+            tasks.append(UnitTask(name, book, str(html), {**parameters, "index_url": INDEX}))
 
-    # Longest first, so that no worker is left alone with a long report at the end: the portfolio
-    # (every unit), then units by size.
+    # Longest first, so that no worker is left alone with a long report at the end: the organisation
+    # (every unit's plan) and the portfolio (every unit), then units by size.
     sizes = scores.respondents["unit"].value_counts()
-    tasks.sort(key=lambda t: (t.name != PORTFOLIO, -int(sizes.get(t.name, 0))))
+    tasks.sort(key=lambda t: (t.name not in _WHOLE, -int(sizes.get(t.name, 0))))
 
     # 3. Run in parallel, recording each result as it arrives.
     manifest = {
         "kit_version": kit_version(), "input": str(source), "input_sha256": input_sha,
         "questionnaire": f"{scores.questionnaire.id} v{scores.questionnaire.version}", "settings_sha256": settings,
-        "started": started.isoformat(), "workers": workers, "units": {}, "suppressed": scores.suppressed_units, "portfolio": {},
+        "started": started.isoformat(), "workers": workers, "units": {}, "suppressed": scores.suppressed_units,
+        "organisation": {}, "portfolio": {},
     }
     for name, entry in entries.items():
         _record(manifest, name, entry)
@@ -240,20 +256,19 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work
             result = {"unit": task.name, "status": "failed", "seconds": None, "error": _error_text(err),
                       "html": "", "error_notebook": ""}
         result["input_sha256"] = input_sha
-        if task.name != PORTFOLIO:
+        if task.name not in _WHOLE:
             result["html"] = f"units/{result['html']}" if result["html"] else ""
             result["error_notebook"] = f"units/{result['error_notebook']}" if result["error_notebook"] else ""
         _record(manifest, task.name, result)
         write_json(manifest, out / MANIFEST)
         bar.update(1)
         if result["status"] != "ok":
-            bar.write(f"{task.name if task.name != PORTFOLIO else 'portfolio'}: failed: {result['error']}")
+            bar.write(f"{_WHOLE.get(task.name, task.name)}: failed: {result['error']}")
     bar.close()
 
     # 4. The index page and the final manifest.
     failed = sorted(u for u, e in manifest["units"].items() if e["status"] != "ok")
-    if manifest["portfolio"] and manifest["portfolio"].get("status") != "ok":
-        failed.append("portfolio")
+    failed += [key for key in ("organisation", "portfolio") if manifest[key] and manifest[key].get("status") != "ok"]
     manifest.update(finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
                     failed=failed, exit_code=1 if failed else 0)
     index = out / INDEX
@@ -267,15 +282,17 @@ def _settings_digest(common: dict, notebook) -> str:
     settings = {k: v for k, v in common.items() if k not in ("scores_file", "scores_sha256")}
     settings["notebook"] = hashlib.sha256(Path(notebook).read_bytes()).hexdigest() if notebook else "assessment"
     settings["kit_version"] = kit_version()
-    if settings.get("questionnaire"):
-        settings["questionnaire_sha256"] = hashlib.sha256(Path(settings["questionnaire"]).read_bytes()).hexdigest()
+    for key in ("questionnaire", "headcount"):  # files: their content counts, not only their name
+        value = settings.get(key)
+        if isinstance(value, str) and Path(value).is_file():
+            settings[f"{key}_sha256"] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def _record(manifest: dict, name: str, entry: dict) -> None:
     entry = {k: v for k, v in entry.items() if k != "unit"}
-    if name == PORTFOLIO:
-        manifest["portfolio"] = entry
+    if name in _WHOLE:
+        manifest[_WHOLE[name]] = entry
     else:
         manifest["units"][name] = entry
 
@@ -306,18 +323,23 @@ def _index_html(analysis, manifest: dict) -> str:
     from .narrative import render
 
     scores = analysis.scores
+    q = scores.questionnaire
     overall = scores.overall.set_index("group")
+
+    def reading(o) -> str:
+        return q.level_reading(o["continuous_level"], o["continuous_level_ci_low"], o["continuous_level_ci_high"])
+
     rows = []
     for unit, entry in sorted(manifest["units"].items()):
         o = overall.loc[unit]
         rows.append({"unit": unit, "status": entry["status"], "html": entry.get("html", ""),
                      "error_notebook": entry.get("error_notebook", ""), "error": entry.get("error", ""),
-                     "n": int(o["n"]), "score": o["score"], "index": o["index"],
-                     "level": o["continuous_level_name"], "staged": o["staged_level_name"]})
+                     "n": int(o["n"]), "score": o["score"], "index": o["index"], "level": reading(o),
+                     "staged": q.level_reading(o["staged_level"], o["staged_level_ci_low"], o["staged_level_ci_high"])})
     rows.sort(key=lambda r: -r["score"])
-    q = scores.questionnaire
+    org = scores.overall_for()
     return render("index.html.j2", title=f"{q.title}: {analysis.organisation or 'Organisation'}", rows=rows,
-                  overall=scores.overall_for().to_dict(), manifest=manifest, suppressed=manifest["suppressed"],
+                  overall=org.to_dict(), level=reading(org), manifest=manifest, suppressed=manifest["suppressed"],
                   questionnaire=f"{q.id} version {q.version}", min_group_size=scores.rules.min_group_size,
-                  date=manifest["started"][:10], portfolio=manifest.get("portfolio", {}))
-
+                  date=manifest["started"][:10], portfolio=manifest.get("portfolio", {}),
+                  organisation_report=manifest.get("organisation", {}))

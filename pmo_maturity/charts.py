@@ -407,30 +407,31 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
 
 
 def roadmap(plan_actions: pd.DataFrame) -> Chart:
-    """The 30/60/90-day plan as a timeline, one bar per action."""
-    actions = plan_actions.sort_values(["horizon", "rank"]).reset_index(drop=True)
+    """The 30/60/90-day plan as a timeline, one bar per action (each in its window)."""
+    actions = plan_actions.sort_values(["window", "rank"]).reset_index(drop=True)
     height = max(2.2, 0.36 * len(actions) + 1.2)
     fig, ax = _figure(figsize=(8.5, height))
     fig.subplots_adjust(left=0.03, right=0.97, top=1 - 0.2 / height, bottom=0.5 / height)
-    horizon = actions["horizon"].astype(int).to_numpy()
-    start = horizon - 30  # each horizon is a 30-day window ending on its day
+    window = actions["window"].astype(int).to_numpy()
+    start = window - 30  # each window is 30 days, ending on its day
     rows = np.arange(len(actions))
     for days, colour in HORIZON_COLOURS.items():
-        mine = horizon == days
+        mine = window == days
         if mine.any():
-            _bars(ax, rows[mine], start[mine], horizon[mine], colour, height=0.6)
+            _bars(ax, rows[mine], start[mine], window[mine], colour, height=0.6)
     for i, a in enumerate(actions.itertuples()):
         ax.text(start[i] + 1, i, f"{a.rank}. {a.title}", va="center", fontsize=7, color="#1b2631")
     ax.set_ylim(-0.5, max(len(actions), 1) - 0.5)
     ax.set_yticks([])
     ax.set_xlim(0, 90)
     ax.set_xticks([0, 30, 60, 90])
-    ax.set_xticklabels(["start", "30 days", "60 days", "90 days"], fontsize=8)
+    ax.set_xticklabels(["start", "day 30", "day 60", "day 90"], fontsize=8)
     ax.invert_yaxis()
     _style(ax)
-    counts = actions["horizon"].value_counts().reindex([30, 60, 90], fill_value=0)
-    first = "1 action starts" if counts[30] == 1 else f"{counts[30]} actions start"
-    takeaway = (f"{first} at once and finish{'es' if counts[30] == 1 else ''} within 30 days, {counts[60]} "
-                f"within 60 and {counts[90]} within 90." if len(actions) else "No action is needed to reach the target.")
+    counts = actions["window"].value_counts().reindex([30, 60, 90], fill_value=0)
+    days = f"{int(actions['days_low'].sum())}-{int(actions['days_high'].sum())} person-days" if len(actions) else ""
+    takeaway = (f"{counts[30]} action{'s' if counts[30] != 1 else ''} by day 30, {counts[60]} by day 60 and "
+                f"{counts[90]} by day 90: {days} in all." if len(actions) else
+                "No action is needed to reach the target.")
     return _render(fig, "30/60/90-day roadmap", takeaway)
 

@@ -12,6 +12,7 @@ import pandas as pd
 from .errors import PmoMaturityError
 
 EXIT_BAD_INPUT = 2
+DEMO_DAY_RATE, DEMO_CURRENCY = 750, "EUR"  # an example consulting day rate, to show indicative costs
 
 
 class _Group(click.Group):
@@ -292,8 +293,9 @@ def print_plan(scores, path: Path, target) -> None:
     plan = recommend(scores, target=target, archetypes=cluster_respondents(scores))
     plan.write(path)
     click.secho("\nAction plan", bold=True)
-    for row in plan.actions.head(10).itertuples():
-        click.echo(f"  {row.rank:>2}. [{row.horizon} days] {row.title} ({row.owner})")
+    for row in plan.actions.itertuples():
+        click.echo(f"  {row.rank:>2}. [by day {row.window}] {row.title} ({row.owner}; {row.effort}, "
+                   f"{row.days_low}-{row.days_high} person-days)")
     for note in plan.notes:
         click.echo(f"  {note}")
     click.echo(f"plan written to {path} ({len(plan.actions)} actions; {plan.formula})")
@@ -375,12 +377,23 @@ def _report_options(func):
     @click.option("--min-group-size", type=click.IntRange(min=3), default=5, show_default=True,
                   help="Smallest group shown in any table or chart.")
     @click.option("--organisation", default="", help="Organisation name for the titles.")
-    @click.option("--headcount", type=click.IntRange(min=1), help="People invited, for the response rate.")
+    @click.option("--headcount", metavar="N|FILE",
+                  help="People invited, for the response rate: a number, or a CSV file 'unit,headcount'.")
+    @click.option("--day-rate", type=click.FloatRange(min=0, min_open=True),
+                  help="Cost of a person-day, for an indicative cost per action and window (default: person-days only).")
+    @click.option("--currency", default="", help="Shown beside costs, e.g. EUR.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def _headcount_parameter(value: str | None) -> int | str | None:
+    """``--headcount``: a number of people, or a CSV file of unit headcounts."""
+    if value is None:
+        return None
+    return int(value) if value.strip().isdigit() else str(Path(value).resolve())
 
 
 def _target_parameter(targets: tuple[str, ...]) -> int | dict:
@@ -404,14 +417,17 @@ def _target_parameter(targets: tuple[str, ...]) -> int | dict:
 @_report_options
 def report(file: Path, unit: str | None, unit_column: str | None, portfolio: bool, output: Path | None,
            previous: Path | None, questionnaire: Path | None, targets: tuple[str, ...], min_group_size: int,
-           organisation: str, headcount: int | None) -> None:
+           organisation: str, headcount: str | None, day_rate: float | None, currency: str) -> None:
     """Render an HTML report for executives (papermill + nbconvert, no code, opens offline).
 
     \b
     Example:
       pmo-maturity report export.csv --unit Finance -o outputs/finance.html
+      pmo-maturity report export.csv --headcount headcount.csv --day-rate 750 --currency EUR
       pmo-maturity report export.csv --portfolio -o outputs/portfolio.html
     """
+    from .headcount import read_headcount
+
     from .batch import slug
     from .execution import render_report
 
@@ -421,9 +437,10 @@ def report(file: Path, unit: str | None, unit_column: str | None, portfolio: boo
                                           "portfolio.html" if portfolio else "report.html")
     parameters = {"responses": str(file), "questionnaire": str(questionnaire) if questionnaire else None,
                   "unit_column": unit_column, "target": _target_parameter(targets), "min_group_size": min_group_size,
-                  "headcount": headcount, "organisation": organisation}
+                  "headcount": _headcount_parameter(headcount), "organisation": organisation}
+    read_headcount(parameters["headcount"])  # a bad file is refused before a kernel starts
     if not portfolio:
-        parameters["previous"] = str(previous) if previous else None
+        parameters.update(previous=str(previous) if previous else None, day_rate=day_rate, currency=currency)
     click.echo("rendering the report (executing the notebook)...")
     html = render_report(output, unit=unit, notebook="portfolio" if portfolio else "assessment", **parameters)
     click.echo(f"report written to {html}")
@@ -442,7 +459,7 @@ def report(file: Path, unit: str | None, unit_column: str | None, portfolio: boo
 @_report_options
 def batch(file: Path, unit_column: str | None, workers: int, out: Path, resume: bool, notebook: Path | None,
           no_progress: bool, questionnaire: Path | None, targets: tuple[str, ...], min_group_size: int,
-          organisation: str, headcount: int | None) -> None:
+          organisation: str, headcount: str | None, day_rate: float | None, currency: str) -> None:
     """One report per business unit, the portfolio and an index page, in parallel.
 
     Scores the export once, then runs the assessment notebook for every unit in worker
@@ -457,8 +474,9 @@ def batch(file: Path, unit_column: str | None, workers: int, out: Path, resume: 
     from .batch import run_batch
 
     result = run_batch(file, by=unit_column, out=out, workers=workers, resume=resume, questionnaire=questionnaire,
-                       target=_target_parameter(targets), min_group_size=min_group_size, headcount=headcount,
-                       organisation=organisation, notebook=notebook, progress=not no_progress)
+                       target=_target_parameter(targets), min_group_size=min_group_size,
+                       headcount=_headcount_parameter(headcount), organisation=organisation, notebook=notebook,
+                       progress=not no_progress, day_rate=day_rate, currency=currency)
     _print_batch(result)
     sys.exit(result.exit_code)
 
@@ -466,10 +484,11 @@ def batch(file: Path, unit_column: str | None, workers: int, out: Path, resume: 
 def _print_batch(result) -> None:
     m = result.manifest
     ok = sum(1 for e in m["units"].values() if e["status"] == "ok")
-    click.echo(f"{ok} of {len(m['units'])} unit reports ready; portfolio: {m['portfolio'].get('status', 'not run')}; "
-               f"{len(m['suppressed'])} units suppressed (too few respondents)")
+    click.echo(f"{ok} of {len(m['units'])} unit reports ready; organisation report: "
+               f"{m['organisation'].get('status', 'not run')}; portfolio: {m['portfolio'].get('status', 'not run')}; "
+               f"{len(m['suppressed'])} units not shown (too few respondents)")
     for name in result.failed:
-        entry = m["units"].get(name, m["portfolio"])
+        entry = m["units"].get(name) or m.get(name, {})
         click.secho(f"failed: {name}: {entry.get('error', '')}", fg="red", err=True)
     click.echo(f"index: {result.index}")
 
@@ -494,7 +513,7 @@ def demo(out: Path, workers: int) -> None:
     from .questionnaire import load_questionnaire
     from .recommendations import recommend
     from .responses import load_responses
-    from .sample import sample_path
+    from .sample import sample_headcount_path, sample_path
     from .scoring import score
 
     source = sample_path()
@@ -506,11 +525,13 @@ def demo(out: Path, workers: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     scores.write(out / "scores.xlsx")
     scores.write(out / "scores.json")
-    plan = recommend(scores, archetypes=cluster_respondents(scores))
+    costs = {"day_rate": DEMO_DAY_RATE, "currency": DEMO_CURRENCY}
+    plan = recommend(scores, archetypes=cluster_respondents(scores), **costs)
     plan.write(out / "action_plan.xlsx")
     click.echo(f"\nscores and plan written to {out.resolve()}")
-    click.echo("\nRendering the reports (one notebook per business unit, in parallel)...")
-    result = run_batch(source, out=out / "reports", workers=workers, organisation="Example Organisation")
+    click.echo("\nRendering the reports (the organisation, each business unit and the portfolio, in parallel)...")
+    result = run_batch(source, out=out / "reports", workers=workers, organisation="Example Organisation",
+                       headcount=sample_headcount_path(), **costs)
     _print_batch(result)
     click.echo(str(result.index))
     sys.exit(result.exit_code)

@@ -8,7 +8,9 @@ only run notebooks, such as the batch workers, load no data or plotting library.
 from __future__ import annotations
 
 import functools
+import html
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -22,11 +24,12 @@ from .errors import ConfigurationError, ReportError
 ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
     "responses": (str, type(None)), "questionnaire": (str, type(None)), "unit": (str, type(None)),
     "unit_column": (str, type(None)), "target": (int, dict), "min_group_size": (int,),
-    "headcount": (int, dict, type(None)), "previous": (str, type(None)), "scores_file": (str, type(None)),
+    "headcount": (int, dict, str, type(None)), "previous": (str, type(None)), "scores_file": (str, type(None)),
     "scores_sha256": (str, type(None)), "organisation": (str,), "seed": (int,),
+    "day_rate": (int, float, type(None)), "currency": (str,), "index_url": (str, type(None)),
 }
 PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
-    k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous")
+    k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous", "day_rate", "currency")
 }
 
 
@@ -287,11 +290,25 @@ def export_html(notebook, output: str | Path, title: str | None = None) -> Path:
     import nbformat
 
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
-    if title:
-        nb.metadata["title"] = title
+    title = title or report_title(nb) or Path(output).stem
+    nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or Path(output).stem}})
     atomic_write_bytes(Path(output), body.encode("utf-8"))
     return Path(output)
+
+
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+
+
+def report_title(nb) -> str | None:
+    """The report's own title: the text of the first heading its cells output (``<title>`` of the
+    HTML, instead of the file's name)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found = _H1.search(str(output.get("data", {}).get("text/html", "")))
+            if found:
+                return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip() or None
+    return None
 
 
 def render_report(output: str | Path, *, unit: str | None = None, notebook: str = "assessment",
@@ -316,6 +333,8 @@ def render_report(output: str | Path, *, unit: str | None = None, notebook: str 
     if unit is not None:
         parameters["unit"] = unit
     validate_parameters(parameters, spec, f"{notebook}.ipynb")
+    if isinstance(parameters.get("headcount"), str) and not parameters["headcount"].strip().isdigit():
+        parameters["headcount"] = str(Path(parameters["headcount"]).resolve())
     for key in ("responses", "questionnaire", "previous"):
         if parameters.get(key):
             parameters[key] = str(Path(parameters[key]).resolve())
@@ -324,7 +343,7 @@ def render_report(output: str | Path, *, unit: str | None = None, notebook: str 
     output = Path(output).resolve()
     executed = output.with_suffix(".ipynb")
     nb = execute_notebook(notebook_path(notebook), executed, parameters)
-    html = export_html(nb, output, title=output.stem)
+    written = export_html(nb, output)
     if not keep_notebook:
         executed.unlink()
-    return html
+    return written

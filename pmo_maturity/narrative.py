@@ -1,9 +1,10 @@
 """The narrative: plain words, specific numbers, deterministic output.
 
 :func:`write_narrative` renders Jinja2 templates (``pmo_maturity/templates``, autoescaped, so unit
-names, role names and comments can never inject markup) into an executive summary of at most 200
-words, a section per dimension that quotes the level descriptor for today and for the next level,
-the action plan by horizon, and the method and data-quality notes.
+names, role names and comments can never inject markup) into an executive brief of at most 200 words
+(one level and the 0-100 index, the weakest area, the first three actions, how sure), the key
+findings, a section per dimension that quotes the level descriptors (both, when the interval spans
+two levels), the action plan by window, and the method and data-quality notes in plain words.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from markupsafe import Markup
 from ._resources import template_dir
 from .archetypes import Archetypes
 from .findings import Findings, find_findings
-from .recommendations import TRIGGER_GAPS, Plan, recommend
+from .headcount import read_headcount, response_rate
+from .recommendations import WINDOWS, Plan, recommend
 from .responses import FLAGS, REASONS
 from .scoring import ORGANISATION, Scores
 
@@ -39,13 +41,17 @@ class Narrative:
     method_html: Markup
     comments_html: Markup = Markup("")
     trend_html: Markup | None = None
+    brief_html: Markup = Markup("")
+    brief_text: str = ""
+    response: str = ""  # the response rate in plain words
 
     @property
     def summary_words(self) -> int:
-        return len(self.summary_text.split())
+        """Words of the executive brief (at most :data:`SUMMARY_WORD_LIMIT`)."""
+        return len(self.brief_text.split())
 
     def html(self) -> Markup:
-        parts = [("Executive summary", self.summary_html), ("Dimensions", self.dimensions_html),
+        parts = [("In brief", self.brief_html), ("Key findings", self.summary_html), ("Dimensions", self.dimensions_html),
                  ("Action plan", self.plan_html), ("In their own words", self.comments_html)]
         if self.trend_html is not None:
             parts.append(("Since the last assessment", self.trend_html))
@@ -95,7 +101,8 @@ def render(template: str, **context) -> str:
 
 def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findings | None = None,
                     plan: Plan | None = None, archetypes: Archetypes | None = None,
-                    headcount: int | dict | None = None, trend: pd.DataFrame | None = None) -> Narrative:
+                    headcount: int | dict | None = None, trend: pd.DataFrame | None = None,
+                    name: str = "") -> Narrative:
     """Render the narrative for the organisation or one (reportable) business unit.
 
     Parameters
@@ -104,10 +111,13 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
     unit : str, optional
     findings, plan, archetypes : optional
         Computed here when not given (archetypes are then left out).
-    headcount : int or dict, optional
-        People invited (for the organisation, or per unit), to state the response rate.
+    headcount : int, dict or path, optional
+        People invited (for the organisation, or per unit; see :mod:`pmo_maturity.headcount`), to
+        state the response rate.
     trend : DataFrame, optional
         From :func:`~pmo_maturity.trend.compare_cycles`.
+    name : str
+        The organisation's name (for the brief of an organisation report).
 
     Examples
     --------
@@ -123,26 +133,109 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
     table = scores.dimensions_for(unit).set_index("dimension")
     overall = scores.overall_for(unit)
     scale = f"{q.scale.min}-{q.scale.max}"
+    headcount = read_headcount(headcount)
+    brief_html = Markup(render("brief.html.j2", **_brief_context(scores, unit, plan, headcount, name)))
     summary_context = _summary_context(scores, findings, plan, archetypes, table, overall, unit)
     summary_html = Markup(render("summary.html.j2", scale=scale, **summary_context))
-    # Within the word limit: drop the archetype line first, then shorten the action list.
-    for trim in ({"archetypes_line": ""}, {"top_actions": summary_context["top_actions"][:2]}):
-        if len(html_to_text(summary_html).split()) <= SUMMARY_WORD_LIMIT:
-            break
-        summary_context.update(trim)
-        summary_html = Markup(render("summary.html.j2", scale=scale, **summary_context))
     dimensions_html = Markup(render("dimensions.html.j2", scale=scale,
                                     dimensions=_dimension_context(scores, findings, plan, table)))
-    horizons = [(days, plan.horizon(days).to_dict("records")) for days in (30, 60, 90) if len(plan.horizon(days))]
-    plan_html = Markup(render("plan.html.j2", horizons=horizons, formula=plan.formula, trigger_note=TRIGGER_GAPS,
-                              notes=plan.notes))
+    plan_html = Markup(render("plan.html.j2", **plan_context(plan)))
     method_html = Markup(render("method.html.j2", **_method_context(scores, unit, archetypes, headcount)))
     trend_html = None
     if trend is not None and len(trend):
         trend_html = Markup(render("trend.html.j2", rows=trend.to_dict("records"), note=trend.attrs.get("note", "")))
     comments_html = Markup(render("comments.html.j2", **comment_context(scores, unit)))
-    return Narrative(scope, summary_html, html_to_text(summary_html), dimensions_html, plan_html, method_html,
-                     comments_html, trend_html)
+    summary_text = html_to_text(brief_html) + "\n" + html_to_text(summary_html)
+    response = response_rate(headcount, int(overall["n"]), unit, scores.unit_names).describe()
+    return Narrative(scope, summary_html, summary_text, dimensions_html, plan_html, method_html, comments_html,
+                     trend_html, brief_html, html_to_text(brief_html), response)
+
+
+def plan_context(plan: Plan, per_window: int = 3, max_actions: int = 8) -> dict:
+    """What the plan section shows: the windows with effort (and cost), the candidates left out,
+    and, for an organisation plan, each owner's load per window."""
+    def money(amount: float) -> str:
+        return f"{amount:,.0f}{' ' + plan.currency if plan.currency else ''}"
+
+    def effort(a: dict) -> str:
+        text = f"{a['effort']}, {a['days_low']}-{a['days_high']} person-days"
+        return text + (f", {money(a['cost_low'])}-{money(a['cost_high'])}" if plan.day_rate else "")
+
+    windows = []
+    for w in plan.totals().to_dict("records"):
+        actions = [{**a, "effort_words": effort(a)} for a in plan.window(w["window"]).to_dict("records")]
+        if actions:
+            windows.append({"days": w["window"], "actions": actions, "days_low": w["days_low"],
+                            "days_high": w["days_high"],
+                            "cost": f"{money(w['cost_low'])}-{money(w['cost_high'])}" if plan.day_rate else ""})
+    considered = [{**a, "units": a["units"] if isinstance(a["units"], str) else "", "effort_words": effort(a)}
+                  for a in plan.considered.head(8).to_dict("records")]
+    load = plan.owner_load.to_dict("records") if plan.scope == ORGANISATION and len(plan.owner_load) else []
+    heavy = [r["owner"] for r in load if any(r[f"by day {d}"] > per_window for d in WINDOWS)]
+    if plan.day_rate:
+        cost_note = (f"Costs are indicative: person-days x a day rate of {money(plan.day_rate)}, for internal "
+                     f"time or outside help alike.")
+    else:
+        cost_note = "Effort is in person-days; give a day rate (--day-rate) for an indicative cost."
+    return {"windows": windows, "considered": considered, "per_window": per_window, "max_actions": max_actions,
+            "owner_load": load if len(load) > 0 else [], "windows_all": WINDOWS,
+            "overloaded": ", ".join(heavy), "overloaded_count": len(heavy), "cost_note": cost_note}
+
+
+def _brief_context(scores: Scores, unit: str | None, plan: Plan, headcount, name: str) -> dict:
+    """The executive brief: one level and the 0-100 index, the weakest area, the first three
+    actions with owner and due day, and how sure the numbers are."""
+    q = scores.questionnaire
+    overall = scores.overall_for(unit)
+    table = scores.dimensions_for(unit)
+    who = unit or name or "The organisation"
+    level, low, high = (overall["continuous_level"], overall["continuous_level_ci_low"],
+                        overall["continuous_level_ci_high"])
+    other = between = None
+    if not _missing(low) and not _missing(high) and int(low) != int(high):
+        if int(low) == int(level) or int(high) == int(level):
+            other = q.level_name(int(high) if int(low) == int(level) else int(low))
+        else:
+            between = (q.level_name(low), q.level_name(high))
+    scored = table.dropna(subset=["mean"])
+    lowest = round(float(scored["mean"].min()), 2) if len(scored) else None
+    weakest = [{"name": r["name"], "index": f"{r['index']:.0f}",
+                "reading": q.level_reading(r["level"], r["level_ci_low"], r["level_ci_high"])}
+               for _, r in scored.iterrows() if round(float(r["mean"]), 2) == lowest]
+    rate = response_rate(headcount, int(overall["n"]), unit, scores.unit_names)
+    quality = _quality_for(scores, unit)
+    share = quality["rows_quarantined"] / quality["rows_in"] if quality["rows_in"] else 0.0
+    percent = f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
+    quality_line = (f"{quality['rows_quarantined']} of {quality['rows_in']} answer rows were set aside as "
+                    f"unusable ({percent})." if quality["rows_quarantined"] else "No answer row was set aside.")
+    cautions = []
+    if rate.low:
+        cautions.append(f"Caution: only {rate.rate:.0%} of the people invited answered.")
+    if int(overall["n"]) < 30:
+        cautions.append(f"Caution: {int(overall['n'])} respondents; differences of a few points are within the "
+                        f"uncertainty.")
+    if share > 0.05:
+        cautions.append(f"Caution: {percent} of the rows could not be used; see Method and data quality.")
+    return {
+        "name": who, "name_lower": who if unit or name else "the organisation", "level": q.level_name(level),
+        "other_level": other, "between": between, "index": f"{overall['index']:.0f}",
+        "index_low": f"{q.index(overall['ci_low']):.0f}", "index_high": f"{q.index(overall['ci_high']):.0f}",
+        "weakest": weakest,
+        "staged": overall["staged_level_name"] if overall["levels_differ"] else "",
+        "actions": plan.top(3).to_dict("records"), "response": rate.describe()[:1].upper() + rate.describe()[1:],
+        "quality": quality_line, "cautions": cautions,
+    }
+
+
+def _quality_for(scores: Scores, unit: str | None) -> dict:
+    """The data-quality counts of the organisation's file, or of one unit's rows in it."""
+    quality = scores.data_quality
+    if unit is not None and scores.responses is not None:
+        s = scores.responses.for_unit(unit).summary
+        quality = {**quality, "rows_in": s["rows_in"], "rows_scored": s["rows_accepted"],
+                   "rows_quarantined": s["rows_quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
+                   "flagged": s["flagged"]}
+    return quality
 
 
 def comment_context(scores: Scores, unit: str | None, limit: int = 8) -> dict:
@@ -195,8 +288,12 @@ def html_to_text(fragment: str) -> str:
 def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -> dict:
     q = scores.questionnaire
     scored = table.dropna(subset=["mean"])
-    strongest = {"name": q.dimension(scored["mean"].idxmax()).name, **scored.loc[scored["mean"].idxmax()].to_dict()}
-    weakest = {"name": q.dimension(scored["mean"].idxmin()).name, **scored.loc[scored["mean"].idxmin()].to_dict()}
+
+    def described(dim: str) -> dict:
+        row = scored.loc[dim]
+        return {"name": q.dimension(dim).name, **row.to_dict(),
+                "reading": q.level_reading(row["level"], row["level_ci_low"], row["level_ci_high"])}
+
     gap = findings.first("perception_gap")
     gap_dimension = q.dimension(gap.dimensions[0]).short if gap else ""
     archetypes_line = ""
@@ -204,23 +301,27 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
         if archetypes.found and len(archetypes.reportable):
             shown = archetypes.reportable
             names = "; ".join(f"'{r.archetype}' ({r.share:.0%})" for r in shown.itertuples())
-            archetypes_line = f"{len(shown)} respondent archetypes: {names}."
+            archetypes_line = f"{len(shown)} groups of respondents with a shared pattern of answers: {names}."
         elif archetypes.found:
-            archetypes_line = "No respondent archetype is large enough to be shown."
+            archetypes_line = "No group of respondents with a shared pattern of answers is large enough to be shown."
         else:
-            archetypes_line = "No clear segments of respondents: views vary, but not in distinct groups."
+            archetypes_line = "No distinct groups of respondents: views vary, but not in separate patterns."
     elif archetypes is not None and archetypes.found:
         members = findings.of("archetype")
         if members and members[0].evidence["share"] == members[0].evidence["share"]:  # not NaN
             top = members[0]
-            lead = "Most" if top.evidence["share"] > 0.5 else f"{top.evidence['share']:.0%}"
-            archetypes_line = f"{lead} of the unit's respondents belong to the archetype '{top.groups[0]}'."
+            share = top.evidence["share"]
+            largest = ", the largest group" if len(members) > 1 else ""
+            archetypes_line = (f"{share:.0%} of the unit's respondents{largest} share the pattern "
+                               f"'{top.groups[0]}'.")
     return {
         "scope_name": "The organisation" if unit is None else unit,
-        "overall": overall.to_dict(), "strongest": strongest, "weakest": weakest, "gap": gap,
+        "scope_lower": "the organisation" if unit is None else unit,
+        "overall": overall.to_dict(), "strongest": described(scored["mean"].idxmax()),
+        "weakest": described(scored["mean"].idxmin()), "gap": gap,
         "gap_dimension": gap_dimension, "gap_threshold": scores.rules.gap_points(q),
         "has_roles": scores.responses is None or scores.responses.has_roles,
-        "archetypes_line": archetypes_line, "top_actions": plan.top(3).to_dict("records"),
+        "archetypes_line": archetypes_line,
     }
 
 
@@ -250,25 +351,15 @@ def _dimension_context(scores: Scores, findings: Findings, plan: Plan, table: pd
 
 def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | None, headcount) -> dict:
     q = scores.questionnaire
-    quality = scores.data_quality
-    if unit is not None and scores.responses is not None:
-        s = scores.responses.for_unit(unit).summary
-        quality = {**quality, "rows_in": s["rows_in"], "rows_scored": s["rows_accepted"],
-                   "rows_quarantined": s["rows_quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
-                   "flagged": s["flagged"]}
-    scope = unit or ORGANISATION
-    n = int(scores.overall_for(unit)["n"])
-    invited = headcount.get(scope) if isinstance(headcount, dict) else (headcount if unit is None else None)
-    if isinstance(headcount, dict) and unit is None and invited is None:
-        invited = sum(headcount.values())
-    response_rate = f"{n} of {invited} invited ({n / invited:.0%})" if invited else ""
+    quality = _quality_for(scores, unit)
+    rate = response_rate(headcount, int(scores.overall_for(unit)["n"]), unit, scores.unit_names)
     reliability = [{"name": r.name, "alpha": None if _missing(r.alpha) else r.alpha, "ci_low": r.ci_low,
                     "ci_high": r.ci_high, "n": r.n, "status": _reliability_word(r.status)}
                    for r in scores.reliability.itertuples()]
     return {
         "quality": quality, "source_name": re.split(r"[\\/]", str(quality["source"]["file"]))[-1],
         "unit": unit, "file_rows": scores.data_quality["rows_in"],
-        "response_rate": response_rate,
+        "response_rate": rate.describe(),
         "quarantine": [(REASONS.get(k, k), v) for k, v in quality["quarantined_by_reason"].items()],
         "flagged": [(FLAGS.get(k, k), v) for k, v in quality["flagged"].items()],
         "suppressed_count": len(scores.suppressed_units) if unit is None else 0,

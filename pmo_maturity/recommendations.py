@@ -3,20 +3,25 @@
 The catalogue (``questionnaires/recommendations.yaml``, beside the instrument) lists improvement
 actions per dimension and current level, and actions triggered by findings (perception gaps,
 divergent views, archetypes, unreliable items). :func:`recommend` compares each dimension with the
-target profile (default: level 3 on every dimension) and ranks the applicable actions by
+target profile (default: level 3 on every dimension), reading each score with its interval, and
+ranks the applicable actions by
 
     priority = gap x weight x impact / effort
 
 with ``gap`` the points between the dimension's score and the lowest score of its target level,
 ``weight`` the dimension's weight, ``impact`` 1-5 from the catalogue and ``effort`` S = 1, M = 2,
-L = 3. Dimensions at or above their target get no level action; actions triggered by findings
-answer the finding (see :data:`TRIGGER_GAPS`). The plan keeps at most
-``cap_per_dimension`` level actions per dimension and ``max_actions`` in all, grouped into 30, 60
-and 90-day horizons.
+L = 3. The plan then holds together by construction (:data:`PLAN_RULES`): three windows of 30, 60
+and 90 days, each action in the window of its own deadlines, at most three actions per window and
+eight in all (the rest listed as "also considered"), the weakest dimension in the first window, a
+90-day step towards the next level for dimensions already at target, and catalogue texts worded for
+the plan's scope and for the roles of the finding they answer. Each action carries its effort in
+person-days and, with a day rate, an indicative cost.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +35,14 @@ from ._resources import bundled_file
 from ._yaml import read_yaml_mapping, validate_model
 from .errors import ConfigurationError, QuestionnaireError
 from .findings import Findings, find_findings
-from .questionnaire import Questionnaire
+from .questionnaire import Questionnaire, displayed
 from .scoring import ORGANISATION, Scores
 
 DEFAULT_CATALOGUE = "recommendations.yaml"
 EFFORT_COST = {"S": 1, "M": 2, "L": 3}
+# Person-days an action of each effort class takes when the catalogue gives no range of its own.
+EFFORT_DAYS = {"S": (1, 5), "M": (3, 15), "L": (10, 40)}
+WINDOWS = (30, 60, 90)
 PRIORITY_FORMULA = "priority = gap to target (points) x dimension weight x impact (1-5) / effort (S=1, M=2, L=3)"
 TRIGGER_GAPS = ("Actions triggered by a finding (a perception gap, divergent views, an archetype, unreliable "
                 "items) answer that finding, so they can concern a dimension that has reached its target; "
@@ -42,6 +50,24 @@ TRIGGER_GAPS = ("Actions triggered by a finding (a perception gap, divergent vie
                 "views, the shortfall of rwg(j) under its threshold times half the scale range; for an "
                 "archetype, its share of respondents times how far it falls below the organisation on its "
                 "weakest dimension; for unreliable items, the shortfall of alpha times half the scale range.")
+PLAN_RULES = (
+    "A dimension has reached its target when the lower bound of its 95% interval reaches the target's "
+    "cut-off; it is borderline when the interval spans the cut-off (it gets consolidating actions, at the "
+    "gap of its lower bound) and not reached when the whole interval is below it (actions for its current "
+    "level). A dimension at target gets one 90-day step towards the next level (at half its gap to it).",
+    "Each action sits in the window of its own deadlines: 30 days (days 1-30), 60 (days 31-60) or 90 "
+    "(days 61-90). At most three actions per window and eight in all, at most two per dimension; the "
+    "others are listed as also considered.",
+    "The weakest dimension below its target always has an action in the first 30 days, placed first unless "
+    "a flagged finding's action has a higher priority.",
+    "Only flagged findings trigger actions: perception gaps of at least the threshold that stay clear of "
+    "zero after adjusting for the number of comparisons, divergent views, unreliable items, archetypes.",
+)
+# Words of a catalogue text that change with the plan's scope, and with the finding it answers.
+SCOPE_FIELDS = ("scope", "units", "each_unit")
+FINDING_FIELDS = ("higher", "lower", "dimension")
+TEXT_FIELDS = ("title", "what", "why", "success_measure")
+_DEADLINE = re.compile(r"\bday (\d+)\b", re.IGNORECASE)
 
 _Text = Annotated[str, Field(min_length=1)]
 
@@ -69,6 +95,30 @@ class _ActionFields(_Strict):
     horizon: Literal[30, 60, 90]
     owner: _Text
     success_measure: _Text
+    days: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.days is not None and self.days[0] > self.days[1]:
+            raise ValueError(f"days must be [low, high] with low <= high; got {list(self.days)}")
+        return self
+
+    @property
+    def person_days(self) -> tuple[int, int]:
+        """Effort in person-days (the catalogue's range, else the default of the effort class)."""
+        return tuple(self.days) if self.days is not None else EFFORT_DAYS[self.effort]
+
+    def deadlines(self) -> list[int]:
+        """The days named in the success measure ("by day 45")."""
+        return [int(d) for d in _DEADLINE.findall(self.success_measure)]
+
+    def placeholders(self) -> set[str]:
+        return {name for text in (getattr(self, f) for f in TEXT_FIELDS)
+                for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+    def worded(self, words: Mapping[str, str]) -> dict[str, str]:
+        """The action's texts with the scope's (and the finding's) words filled in."""
+        return {f: getattr(self, f).format_map(words) for f in TEXT_FIELDS}
 
 
 class Action(_ActionFields):
@@ -128,8 +178,8 @@ def load_catalogue(path: str | Path | None = None, questionnaire: Questionnaire 
 def _catalogue_from(raw: dict, file: Path, questionnaire: Questionnaire | None) -> Catalogue:
     """Validate a catalogue's parsed YAML (and check it against the questionnaire when given)."""
     catalogue: Catalogue = validate_model(Catalogue, raw, file)  # type: ignore[assignment]
+    problems = []
     if questionnaire is not None:
-        problems = []
         dims = set(questionnaire.dimension_ids)
         top = len(questionnaire.levels)
         for i, a in enumerate(catalogue.actions):
@@ -144,10 +194,20 @@ def _catalogue_from(raw: dict, file: Path, questionnaire: Questionnaire | None) 
             unknown = [d for d in named if d not in dims]
             if unknown:
                 problems.append(f"triggers[{i}] (id {t.id!r}).when: unknown dimension(s) {unknown}")
-        if problems:
-            from .errors import Problem
+    for section, entries, allowed in (("actions", catalogue.actions, set(SCOPE_FIELDS)),
+                                      ("triggers", catalogue.triggers, {*SCOPE_FIELDS, *FINDING_FIELDS})):
+        for i, a in enumerate(entries):
+            try:
+                unknown = sorted(a.placeholders() - allowed)
+            except ValueError as err:  # an unmatched brace
+                unknown = [f"malformed braces ({err})"]
+            if unknown:
+                problems.append(f"{section}[{i}] (id {a.id!r}).text: unknown placeholder(s) {unknown}; the "
+                                f"texts may use {', '.join('{' + f + '}' for f in sorted(allowed))}")
+    if problems:
+        from .errors import Problem
 
-            raise QuestionnaireError(file, [Problem(p.split(": ", 1)[0], p.split(": ", 1)[1]) for p in problems])
+        raise QuestionnaireError(file, [Problem(p.split(": ", 1)[0], p.split(": ", 1)[1]) for p in problems])
     return catalogue
 
 
@@ -197,55 +257,112 @@ def _level(value, levels: int, where: str) -> int:
 # The plan
 
 
+ACTION_COLUMNS = ["rank", "window", "id", "title", "dimension", "dimension_name", "source", "reason", "gap",
+                  "weight", "impact", "effort", "days_low", "days_high", "cost_low", "cost_high", "priority", "what",
+                  "why", "owner", "success_measure", "deadline", "units"]
+
+
 @dataclass
 class Plan:
-    """A ranked action plan.
+    """A bounded, ranked action plan for the organisation or one unit.
 
     Attributes
     ----------
     actions : DataFrame
-        One row per action, best first: ``rank, horizon, id, title, dimension, dimension_name,
-        source, reason, gap, weight, impact, effort, priority, what, why, owner, success_measure``.
+        The plan, in display order (``rank`` 1, 2, 3 ... = the order a reader sees them): ``rank,
+        window`` (30, 60 or 90: the action is done by that day), ``id, title, dimension,
+        dimension_name, source`` (``level``, ``consolidate``, ``next level`` or the finding
+        that triggered it), ``reason, gap, weight, impact, effort, days_low, days_high`` (effort in
+        person-days), ``cost_low, cost_high`` (with a day rate), ``priority, what, why, owner,
+        success_measure, deadline`` (the first day named in the success measure) and ``units``
+        (in an organisation plan, the units whose own plans have the action).
+    considered : DataFrame
+        The candidate actions left out by the plan's bounds (same columns, ``rank`` blank).
     targets : DataFrame
-        Per dimension: ``dimension, name, score, level, target_level, target_score, gap, scored,
-        at_target`` (an unscored dimension is neither at target nor given level actions).
+        Per dimension: ``dimension, name, score, ci_low, ci_high, level, level_name, target_level,
+        target_score, gap, status`` (``reached``, ``borderline``, ``not reached``, ``not scored``),
+        ``scored, at_target`` (at target = reached).
     scope : str
-    formula : str
-    notes : list of str
+    day_rate : float or None
+        Cost of a person-day, for the indicative costs; None shows person-days only.
+    currency : str
+    owner_load : DataFrame
+        Actions per owner role and window (for an organisation plan, the organisation's and every
+        unit's plan together, shared actions counted once).
+    formula, notes
     """
 
     actions: pd.DataFrame
     targets: pd.DataFrame
     scope: str
+    considered: pd.DataFrame = field(default_factory=lambda: _empty_actions())
+    day_rate: float | None = None
+    currency: str = ""
+    owner_load: pd.DataFrame = field(default_factory=pd.DataFrame)
     formula: str = PRIORITY_FORMULA
     notes: list[str] = field(default_factory=list)
 
-    def horizon(self, days: int) -> pd.DataFrame:
-        return self.actions[self.actions["horizon"] == days]
+    def window(self, days: int) -> pd.DataFrame:
+        """The actions to be done by day ``days`` (30, 60 or 90)."""
+        return self.actions[self.actions["window"] == days]
+
+    horizon = window  # the name of earlier versions
 
     def top(self, n: int = 3) -> pd.DataFrame:
+        """The first ``n`` actions a reader sees."""
         return self.actions.head(n)
+
+    def totals(self) -> pd.DataFrame:
+        """Per window: ``window, actions, days_low, days_high, cost_low, cost_high``."""
+        rows = []
+        for days in WINDOWS:
+            part = self.window(days)
+            rows.append({"window": days, "actions": len(part), "days_low": int(part["days_low"].sum()),
+                         "days_high": int(part["days_high"].sum()),
+                         "cost_low": part["cost_low"].sum() if self.day_rate else np.nan,
+                         "cost_high": part["cost_high"].sum() if self.day_rate else np.nan})
+        return pd.DataFrame(rows)
 
     def write(self, path: str | Path) -> Path:
         """Write the plan to ``.csv`` or ``.xlsx`` (text cells neutralised against formulas)."""
         from .export import write_csv, write_xlsx
 
         path = Path(path)
-        columns = ["rank", "horizon", "title", "dimension_name", "reason", "what", "why", "owner", "effort",
-                   "impact", "gap", "priority", "success_measure", "id", "source"]
-        table = self.actions[columns].rename(columns={"horizon": "horizon (days)", "dimension_name": "dimension"})
+        columns = ["rank", "window", "title", "dimension_name", "reason", "what", "why", "owner", "effort",
+                   "days_low", "days_high", *(["cost_low", "cost_high"] if self.day_rate else []), "impact",
+                   "gap", "priority", "success_measure", "units", "id", "source"]
+        names = {"window": "by day", "dimension_name": "dimension", "days_low": "person-days (low)",
+                 "days_high": "person-days (high)", "cost_low": f"cost (low, {self.currency or 'per day rate'})",
+                 "cost_high": f"cost (high, {self.currency or 'per day rate'})"}
+        table = self.actions[columns].rename(columns=names)
         if path.suffix.lower() == ".xlsx":
-            notes = pd.DataFrame({"note": [self.formula, TRIGGER_GAPS, *self.notes]})
-            return write_xlsx({"action plan": table, "targets": self.targets, "method": notes}, path)
+            notes = pd.DataFrame({"note": [self.formula, *PLAN_RULES, TRIGGER_GAPS, *self.notes]})
+            sheets = {"action plan": table, "also considered": self.considered[columns].rename(columns=names),
+                      "targets": self.targets, "method": notes}
+            if len(self.owner_load):
+                sheets["owner load"] = self.owner_load
+            return write_xlsx(sheets, path)
         if path.suffix.lower() == ".csv":
             return write_csv(table, path)
         raise ConfigurationError(f"cannot write a plan to {path.name!r}: use a .csv or .xlsx file")
 
 
+def scope_words(unit: str | None) -> dict[str, str]:
+    """The catalogue's scope placeholders for the organisation's plan or a unit's.
+
+    >>> scope_words("Finance")["units"], scope_words(None)["each_unit"]
+    ('teams in Finance', 'each business unit')
+    """
+    if unit is None:
+        return {"scope": "the organisation", "units": "business units", "each_unit": "each business unit"}
+    return {"scope": unit, "units": f"teams in {unit}", "each_unit": f"each team in {unit}"}
+
+
 def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping | None = None,
               catalogue: Catalogue | str | Path | None = None, findings: Findings | None = None,
-              archetypes=None, cap_per_dimension: int = 3, max_actions: int = 12) -> Plan:
-    """Rank the catalogue's actions for the organisation or one unit.
+              archetypes=None, per_window: int = 3, max_actions: int = 8, per_dimension: int = 2,
+              day_rate: float | None = None, currency: str = "") -> Plan:
+    """A bounded 30/60/90-day plan for the organisation or one unit.
 
     Parameters
     ----------
@@ -255,15 +372,18 @@ def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping 
     target : int or mapping, optional
         Target level(s); see :func:`resolve_target`. Default: level 3 on every dimension.
     catalogue : Catalogue or path, optional
-        Default: the bundled catalogue (for the bundled instrument).
+        Default: the catalogue beside the questionnaire (the bundled one for the bundled instrument).
     findings : Findings, optional
         Findings to trigger actions (default: computed with :func:`find_findings`).
     archetypes : Archetypes, optional
         Passed to :func:`find_findings` when findings are computed here.
-    cap_per_dimension : int
-        Most level actions per dimension.
-    max_actions : int
-        Most actions in the plan.
+    per_window, max_actions, per_dimension : int
+        The plan's bounds: actions per window (3), in all (8) and per dimension (2); the other
+        candidates are kept in ``Plan.considered``.
+    day_rate : float, optional
+        Cost of a person-day, for an indicative cost per action and window.
+    currency : str
+        Shown beside costs (for example "EUR").
 
     Returns
     -------
@@ -274,53 +394,140 @@ def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping 
     >>> import pmo_maturity as pm
     >>> scores = pm.score(pm.load_responses(pm.sample_path()))
     >>> plan = pm.recommend(scores)
-    >>> plan.actions.iloc[0]["title"]
-    'Run joint vision briefings for executives and delivery teams'
+    >>> list(plan.actions["window"].head(1)), len(plan.actions) <= 8
+    ([30], True)
     """
     q = scores.questionnaire
-    if cap_per_dimension < 1 or max_actions < 1:
-        raise ConfigurationError("cap_per_dimension and max_actions must be at least 1")
+    if per_window < 1 or max_actions < 1 or per_dimension < 1:
+        raise ConfigurationError("per_window, max_actions and per_dimension must be at least 1")
+    if day_rate is not None and not day_rate > 0:
+        raise ConfigurationError(f"day_rate must be a positive amount per person-day; got {day_rate!r}")
     if catalogue is None:
         catalogue = default_catalogue(q)
     elif not isinstance(catalogue, Catalogue):
         catalogue = load_catalogue(catalogue, q)
     findings = findings if findings is not None else find_findings(scores, unit=unit, archetypes=archetypes)
     targets = _targets(scores, q, resolve_target(target, q, unit), unit)
-    below = targets.set_index("dimension")
+    scope = unit or ORGANISATION
     if catalogue is None:
-        return Plan(actions=_empty_actions(), targets=targets, scope=unit or ORGANISATION,
+        return Plan(actions=_empty_actions(), targets=targets, scope=scope, day_rate=day_rate, currency=currency,
                     notes=[f"No action catalogue was found for questionnaire {q.id!r}: put a {DEFAULT_CATALOGUE} "
                            f"for it beside the questionnaire file to get a plan."])
-    rows = []
-    for dim, t in below[~below["at_target"] & below["scored"]].iterrows():
-        level = int(t["level"])
-        candidates = catalogue.for_dimension(dim, level)
-        scored = sorted((_row(a, dim, t["gap"], q.dimension(dim).weight, "level",
-                              f"{q.dimension(dim).name} is at {t['level_name']} ({t['score']:.2f}); target "
-                              f"{q.level_name(t['target_level'])} from {t['target_score']:.2f}", q)
-                         for a in candidates),
-                        key=lambda r: (-r["priority"], r["horizon"], r["id"]))
-        rows += scored[:cap_per_dimension]
-    rows += _triggered(catalogue, findings, q)
+    words = scope_words(unit)
+    candidates = _level_candidates(catalogue, targets, q, words) + _triggered(catalogue, findings, q, words)
     notes = []
     if catalogue.questionnaire != q.id:
         notes.append(f"The catalogue {catalogue.id!r} was written for questionnaire {catalogue.questionnaire!r}, "
                      f"not {q.id!r}.")
-    actions = pd.DataFrame(rows)
-    if actions.empty:
-        notes.append("Every dimension is at or above its target: no action is needed to reach it.")
-        actions = _empty_actions()
-    else:
-        actions = (actions.sort_values(["priority", "horizon", "id"], ascending=[False, True, True], kind="stable")
-                   .drop_duplicates("id").head(max_actions).reset_index(drop=True))
-        actions.insert(0, "rank", np.arange(1, len(actions) + 1))
-    return Plan(actions=actions, targets=targets, scope=unit or ORGANISATION, notes=notes)
+    if not candidates:
+        notes.append("Every dimension is at or above its target and nothing else calls for an action.")
+        return Plan(actions=_empty_actions(), targets=targets, scope=scope, day_rate=day_rate, currency=currency,
+                    notes=notes)
+    pool = (pd.DataFrame(candidates).sort_values(["priority", "window", "id"], ascending=[False, True, True],
+                                                 kind="stable").drop_duplicates("id").reset_index(drop=True))
+    chosen = _choose(pool, _weakest(targets), per_window, max_actions, per_dimension)
+    actions = _finish(pool.loc[chosen], day_rate)
+    considered = _finish(pool.drop(index=chosen), day_rate, ranked=False)
+    plan = Plan(actions=actions, targets=targets, scope=scope, considered=considered, day_rate=day_rate,
+                currency=currency, notes=notes)
+    plan.owner_load = owner_load([plan])
+    return plan
 
 
 def _empty_actions() -> pd.DataFrame:
-    return pd.DataFrame(columns=["rank", "horizon", "id", "title", "dimension", "dimension_name", "source", "reason",
-                                 "gap", "weight", "impact", "effort", "priority", "what", "why", "owner",
-                                 "success_measure"])
+    return pd.DataFrame(columns=ACTION_COLUMNS)
+
+
+def _weakest(targets: pd.DataFrame) -> str | None:
+    """The weakest scored dimension below its target (not reached or borderline), if any."""
+    below = targets[targets["status"].isin(["not reached", "borderline"])]
+    return None if below.empty else below.sort_values(["score", "dimension"]).iloc[0]["dimension"]
+
+
+def _choose(pool: pd.DataFrame, weakest: str | None, per_window: int, max_actions: int,
+            per_dimension: int) -> list[int]:
+    """The candidates the plan keeps (row labels of ``pool``, in display order).
+
+    The weakest dimension's best first-window action comes first, after any flagged finding's
+    action of higher priority; then each window in turn takes its best candidates within the
+    bounds (so that a later window is only short when the overall bound is reached).
+    """
+    chosen: list[int] = []
+    per_dim: dict[str, int] = {}
+
+    def take(i) -> None:
+        row = pool.loc[i]
+        in_window = sum(pool.loc[j, "window"] == row["window"] for j in chosen)
+        if (i in chosen or in_window >= per_window or len(chosen) >= max_actions
+                or (row["dimension"] and per_dim.get(row["dimension"], 0) >= per_dimension)):
+            return
+        chosen.append(i)
+        if row["dimension"]:
+            per_dim[row["dimension"]] = per_dim.get(row["dimension"], 0) + 1
+
+    first_window = pool["window"] == WINDOWS[0]
+    if weakest is not None:
+        own = pool[first_window & (pool["dimension"] == weakest) & pool["source"].isin(["level", "consolidate"])]
+        if len(own):
+            findings = pool[first_window & ~pool["source"].isin(["level", "consolidate", "next level"])]
+            for j in findings.index[findings["priority"] > own["priority"].iloc[0]][:per_window - 1]:
+                take(j)
+            take(own.index[0])
+    for days in WINDOWS:
+        for i in pool.index[pool["window"] == days]:
+            take(i)
+    return chosen
+
+
+def _finish(table: pd.DataFrame, day_rate: float | None, ranked: bool = True) -> pd.DataFrame:
+    out = table.copy()
+    out["cost_low"] = out["days_low"] * day_rate if day_rate else np.nan
+    out["cost_high"] = out["days_high"] * day_rate if day_rate else np.nan
+    out["rank"] = np.arange(1, len(out) + 1) if ranked else pd.NA
+    if "units" not in out.columns:
+        out["units"] = ""
+    return out.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
+
+
+def owner_load(plans: list[Plan]) -> pd.DataFrame:
+    """Actions per owner role and window across plans (an action shared by several plans once)."""
+    frames = [p.actions[["id", "owner", "window"]] for p in plans if len(p.actions)]
+    if not frames:
+        return pd.DataFrame(columns=["owner", *(f"by day {d}" for d in WINDOWS), "total"])
+    every = pd.concat(frames, ignore_index=True).drop_duplicates(["id", "window"])
+    table = pd.crosstab(every["owner"], every["window"]).reindex(columns=list(WINDOWS), fill_value=0)
+    table.columns = [f"by day {d}" for d in WINDOWS]
+    table["total"] = table.sum(axis=1)
+    return table.sort_values(["total", *table.columns[:1]], ascending=False).reset_index()
+
+
+def consolidate(organisation: Plan, units: Mapping[str, Plan]) -> Plan:
+    """The organisation's plan with the units' plans folded in: each of its actions lists the units
+    whose plans have it too, actions that several units plan but the organisation's plan does not
+    are added to ``considered`` with their units, and the owner load counts every plan (an action
+    shared by several plans once, as one organisation-wide action)."""
+    where: dict[str, list[str]] = {}
+    rows: dict[str, pd.Series] = {}
+    for name, plan in units.items():
+        for _, row in plan.actions.iterrows():
+            where.setdefault(row["id"], []).append(name)
+            rows.setdefault(row["id"], row)
+    actions = organisation.actions.copy()
+    actions["units"] = [", ".join(where.get(i, [])) for i in actions["id"]]
+    shared = [rows[i].copy() for i, names in where.items() if len(names) > 1 and i not in set(actions["id"])]
+    considered = organisation.considered[~organisation.considered["id"].isin(
+        [r["id"] for r in shared])].copy()
+    if shared:
+        extra = pd.DataFrame(shared)
+        extra["units"] = [", ".join(where[i]) for i in extra["id"]]
+        extra["rank"] = pd.NA
+        extra["reason"] = [f"In the plans of {len(where[i])} units" for i in extra["id"]]
+        considered = pd.concat([extra.reindex(columns=ACTION_COLUMNS), considered], ignore_index=True)
+    plan = Plan(actions=actions, targets=organisation.targets, scope=organisation.scope, considered=considered,
+                day_rate=organisation.day_rate, currency=organisation.currency, formula=organisation.formula,
+                notes=list(organisation.notes))
+    plan.owner_load = owner_load([organisation, *units.values()])
+    return plan
 
 
 def default_catalogue(questionnaire: Questionnaire) -> Catalogue | None:
@@ -339,35 +546,89 @@ def default_catalogue(questionnaire: Questionnaire) -> Catalogue | None:
 
 
 def _targets(scores: Scores, q: Questionnaire, levels: dict[str, int], unit: str | None) -> pd.DataFrame:
+    """Each dimension against its target level, read with its interval (see :data:`PLAN_RULES`)."""
     table = scores.dimensions_for(unit).set_index("dimension")
     rows = []
     for d in q.dimensions:
         score = float(table.loc[d.id, "mean"])
-        target_score = q.level_floor(levels[d.id])
-        gap = max(target_score - score, 0.0) if np.isfinite(score) else np.nan
-        rows.append({"dimension": d.id, "name": d.name, "score": score, "level": table.loc[d.id, "level"],
-                     "level_name": table.loc[d.id, "level_name"], "target_level": levels[d.id],
-                     "target_score": target_score, "gap": gap, "scored": bool(np.isfinite(score)),
-                     "at_target": bool(np.isfinite(score) and score >= target_score - 1e-9)})
+        low, high = float(table.loc[d.id, "ci_low"]), float(table.loc[d.id, "ci_high"])
+        cut = q.level_floor(levels[d.id])
+        shown_low, shown_high, shown = displayed([low, high, score])  # as printed, so print and status agree
+        if not np.isfinite(score):
+            status, gap = "not scored", np.nan
+        elif not (np.isfinite(low) and np.isfinite(high)):  # no interval (one respondent): the point alone
+            status, gap = ("reached", 0.0) if shown >= cut else ("not reached", cut - score)
+        elif shown_low >= cut:
+            status, gap = "reached", 0.0
+        elif shown_high >= cut:
+            status, gap = "borderline", cut - low
+        else:
+            status, gap = "not reached", cut - score
+        rows.append({"dimension": d.id, "name": d.name, "score": score, "ci_low": low, "ci_high": high,
+                     "level": table.loc[d.id, "level"], "level_name": table.loc[d.id, "level_name"],
+                     "target_level": levels[d.id], "target_score": cut, "gap": max(gap, 0.0) if np.isfinite(gap)
+                     else gap, "status": status, "scored": status != "not scored", "at_target": status == "reached"})
     return pd.DataFrame(rows)
 
 
-def _row(action, dimension: str | None, gap: float, weight: float, source: str, reason: str,
-         q: Questionnaire) -> dict:
+def _row(action, dimension: str | None, gap: float, weight: float, source: str, reason: str, q: Questionnaire,
+         words: Mapping[str, str], window: int | None = None) -> dict:
     priority = gap * weight * action.impact / EFFORT_COST[action.effort]
-    return {"horizon": action.horizon, "id": action.id, "title": action.title, "dimension": dimension or "",
-            "dimension_name": q.dimension(dimension).name if dimension else "", "source": source, "reason": reason, "gap": round(float(gap), 4), "weight": weight,
-            "impact": action.impact, "effort": action.effort, "priority": round(float(priority), 6),
-            "what": action.what, "why": action.why, "owner": action.owner, "success_measure": action.success_measure}
+    low, high = action.person_days
+    deadlines = action.deadlines()
+    return {"window": window or action.horizon, "id": action.id, **action.worded(words), "dimension": dimension or "",
+            "dimension_name": q.dimension(dimension).name if dimension else "", "source": source, "reason": reason,
+            "gap": round(float(gap), 4), "weight": weight, "impact": action.impact, "effort": action.effort,
+            "days_low": low, "days_high": high, "priority": round(float(priority), 6), "owner": action.owner,
+            "deadline": min(deadlines) if deadlines else (window or action.horizon)}
 
 
-def _triggered(catalogue: Catalogue, findings: Findings, q: Questionnaire) -> list[dict]:
+def _level_candidates(catalogue: Catalogue, targets: pd.DataFrame, q: Questionnaire,
+                      words: Mapping[str, str]) -> list[dict]:
+    """Catalogue actions for each dimension by its status: its current level's actions when its target
+    is not reached; the target level's groundwork, worded as consolidation, when borderline; one
+    90-day step towards the next level when reached."""
+    rows = []
+    top = len(q.levels)
+    for t in targets.itertuples():
+        if t.status == "not scored":
+            continue
+        d = q.dimension(t.dimension)
+        where = f"{t.score:.2f} (95% CI {t.ci_low:.2f}-{t.ci_high:.2f})" if np.isfinite(t.ci_low) else f"{t.score:.2f}"
+        target = q.level_name(t.target_level)
+        if t.status == "not reached":
+            level, source, gap, window = int(t.level), "level", t.gap, None
+            reason = f"{d.name} is at {t.level_name}, {where}; target {target} from {t.target_score:.2f}"
+        elif t.status == "borderline":
+            level, source, gap, window = max(int(t.target_level) - 1, 1), "consolidate", t.gap, None
+            reason = (f"Consolidate {d.name}: {where} spans the {target} cut-off {t.target_score:.2f}, so {target} "
+                      f"is not yet secure")
+        else:
+            level = int(t.level)
+            if level >= top:
+                continue  # already at the top level
+            nxt = q.level_name(level + 1)
+            gap = (q.level_floor(level + 1) - t.score) / 2
+            source, window = "next level", WINDOWS[-1]
+            reason = (f"{d.name} has reached its target ({where}); a first step towards {nxt} from "
+                      f"{q.level_floor(level + 1):.2f}")
+        actions = catalogue.for_dimension(t.dimension, level)
+        if source == "next level":  # one step, done within the last window: the most impact for the effort
+            late = [a for a in actions if a.horizon == WINDOWS[-1]] or actions
+            actions = sorted(late, key=lambda a: (-a.impact / EFFORT_COST[a.effort], a.id))[:1]
+        rows += [_row(a, t.dimension, gap, d.weight, source, reason, q, words, window) for a in actions]
+    return rows
+
+
+def _triggered(catalogue: Catalogue, findings: Findings, q: Questionnaire, words: Mapping[str, str]) -> list[dict]:
     half_range = q.scale.range / 2
     out = []
     for f in findings:
         dim = f.dimensions[0] if f.dimensions and f.kind != "archetype" else None
+        finding_words = {"higher": "", "lower": "", "dimension": q.dimension(dim).name if dim else ""}
         if f.kind == "perception_gap":
             gap = f.evidence["difference"]
+            finding_words.update(higher=f.groups[0], lower=f.groups[1])
         elif f.kind == "low_agreement":
             values = list(f.evidence.get("units", {}).values()) or [f.evidence["rwg_j"]]
             gap = (f.evidence["threshold"] - min(values)) * half_range
@@ -383,7 +644,7 @@ def _triggered(catalogue: Catalogue, findings: Findings, q: Questionnaire) -> li
         if action is None:
             continue
         weight = q.dimension(dim).weight if dim else 1.0
-        out.append(_row(action, dim, gap, weight, f.kind, f.title, q))
+        out.append(_row(action, dim, gap, weight, f.kind.replace("_", " "), f.title, q, {**words, **finding_words}))
     return out
 
 

@@ -28,7 +28,9 @@ from .archetypes import Archetypes
 from .errors import ReportError
 from .findings import Findings, find_findings
 from .narrative import Narrative, render, write_narrative
-from .recommendations import Plan, recommend, resolve_target
+from .headcount import read_headcount, response_rate
+from .recommendations import Plan, consolidate, recommend, resolve_target
+from .sample import sample_headcount_path
 from .scoring import ORGANISATION, Scores, ScoringRules
 from .trend import compare_cycles
 
@@ -62,6 +64,7 @@ class Report:
     target: dict
     trend: pd.DataFrame | None = None
     date: str = field(default_factory=lambda: dt.date.today().isoformat())
+    index_url: str | None = None  # the batch's index page, linked from the top of the report
 
     @property
     def scores(self) -> Scores:
@@ -87,19 +90,23 @@ class Report:
     # --- sections -----------------------------------------------------------------------------
 
     def header(self) -> Html:
-        q = self.scores.questionnaire
         overall = self.scores.overall_for(self.unit)
-        subtitle = (f"{self.unit + ' - ' if self.unit else ''}{int(overall['n'])} respondents - {self.date} - "
-                    f"questionnaire {q.id} version {q.version}")
-        html = Markup('<style>{}</style><header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
-                      "</header>").format(Markup(STYLE), self.title, subtitle)
-        return Html(html, f"{self.title} ({subtitle})")
+        subtitle = f"{self.unit + ' - ' if self.unit else ''}{int(overall['n'])} respondents - {self.date}"
+        return _header(self.title, subtitle, self.index_url)
+
+    def brief(self) -> Html:
+        """The executive brief: the first screen of the report."""
+        return Html(self.narrative.brief_html, self.narrative.brief_text)
 
     def summary(self) -> Html:
-        return _section("Executive summary", self.narrative.summary_html, self.narrative.summary_text)
+        """Key findings, after the scorecard (the brief comes first)."""
+        return _section("Key findings", self.narrative.summary_html, self.narrative.summary_text)
 
     def scorecard(self) -> Scorecard:
-        return Scorecard(self.scores.scorecard(self.unit))
+        table = self.scores.scorecard(self.unit)
+        response = self.narrative.response
+        table.attrs["caption"] = response[:1].upper() + response[1:] + "." if response else ""
+        return Scorecard(table)
 
     def dimensions(self) -> Html:
         return _section("Dimension by dimension", self.narrative.dimensions_html)
@@ -172,10 +179,20 @@ class Scorecard:
 
     def _repr_html_(self) -> str:
         title = self.table.attrs.get("title", "Scorecard")
-        return str(Markup('<section class="pmo-section"><h2>Scorecard</h2>{}</section>').format(
+        caption = self.table.attrs.get("caption", "")
+        return str(Markup('<section class="pmo-section"><h2>Scorecard</h2>{}{}</section>').format(
             Markup(self.table.to_html(index=False, classes="pmo-table", border=0, escape=True,
                                       na_rep="", justify="left")).replace(
-                "<table", Markup('<table aria-label="{}"').format(title), 1)))
+                "<table", Markup('<table aria-label="{}"').format(title), 1),
+            Markup('<p class="pmo-note">{}</p>').format(caption) if caption else ""))
+
+
+def _header(title: str, subtitle: str, index_url: str | None) -> Html:
+    back = Markup('<nav class="pmo-back"><a href="{}">&larr; All reports</a></nav>').format(index_url) \
+        if index_url else Markup("")
+    html = Markup('<style>{}</style>{}<header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
+                  "</header>").format(Markup(STYLE), back, title, subtitle)
+    return Html(html, f"{title} ({subtitle})")
 
 
 def _section(title: str, body: Markup, text: str = "") -> Html:
@@ -200,13 +217,16 @@ def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tup
 
 def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,
             unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-            headcount: int | dict | None = None, previous: str | None = None, scores_file: str | None = None,
+            headcount: int | dict | str | None = None, previous: str | None = None, scores_file: str | None = None,
             scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
+            day_rate: float | None = None, currency: str = "", index_url: str | None = None,
             analysis: Analysis | None = None) -> Report:
     """Build a report for the organisation or one unit (the notebooks' first call).
 
     With ``scores_file`` (written by the batch runner) the organisation-wide analysis is loaded,
-    not recomputed. A unit must be reportable: a suppressed unit has no report.
+    not recomputed. A unit must be reportable: a suppressed unit has no report. The organisation's
+    plan is consolidated with the units' plans (:func:`~pmo_maturity.recommendations.consolidate`).
+    With the bundled sample and no headcount, the sample's headcount file gives the response rate.
     """
     if analysis is None:
         if scores_file:
@@ -216,6 +236,9 @@ def prepare(responses: str | None = None, questionnaire: str | None = None, unit
                                seed=seed, organisation=organisation)
     if organisation:
         analysis.organisation = organisation
+    if headcount is None and responses is None and scores_file is None:
+        headcount = str(sample_headcount_path())
+    headcount = read_headcount(headcount)
     scores = analysis.scores
     if unit is not None and unit not in scores.reportable_units:
         hidden = scores.suppressed_units
@@ -225,12 +248,17 @@ def prepare(responses: str | None = None, questionnaire: str | None = None, unit
     q = scores.questionnaire
     targets = resolve_target(target, q, unit)
     findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
-    plan = recommend(scores, unit=unit, target=target, findings=findings, catalogue=analysis.catalogue)
+    costs = {"day_rate": day_rate, "currency": currency}
+    plan = recommend(scores, unit=unit, target=target, findings=findings, catalogue=analysis.catalogue, **costs)
+    if unit is None and scores.reportable_units:
+        unit_plans = {u: recommend(scores, unit=u, target=target, archetypes=analysis.archetypes,
+                                   catalogue=analysis.catalogue, **costs) for u in scores.reportable_units}
+        plan = consolidate(plan, unit_plans)
     trend = compare_cycles(scores, previous, unit=unit) if previous else None
     narrative = write_narrative(scores, unit=unit, findings=findings, plan=plan, archetypes=analysis.archetypes,
-                                headcount=headcount, trend=trend)
+                                headcount=headcount, trend=trend, name=analysis.organisation)
     return Report(analysis=analysis, unit=unit, findings=findings, plan=plan, narrative=narrative, target=targets,
-                  trend=trend)
+                  trend=trend, index_url=index_url)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,19 +272,20 @@ class Portfolio:
     analysis: Analysis
     target: dict
     date: str = field(default_factory=lambda: dt.date.today().isoformat())
+    headcount: int | dict | None = None
+    index_url: str | None = None
 
     @property
     def scores(self) -> Scores:
         return self.analysis.scores
 
+    @property
+    def title(self) -> str:
+        return f"{self.scores.questionnaire.title}: {self.analysis.organisation or 'Organisation'}, portfolio"
+
     def header(self) -> Html:
-        q = self.scores.questionnaire
-        who = self.analysis.organisation or "Organisation"
-        n_units = len(self.scores.reportable_units)
-        subtitle = f"{n_units} business units - {self.date} - questionnaire {q.id} version {q.version}"
-        html = Markup('<style>{}</style><header class="pmo-header"><h1>{}</h1><p class="pmo-subtitle">{}</p>'
-                      "</header>").format(Markup(STYLE), f"{q.title}: {who}, portfolio", subtitle)
-        return Html(html, subtitle)
+        subtitle = f"{len(self.scores.reportable_units)} business units - {self.date}"
+        return _header(self.title, subtitle, self.index_url)
 
     def summary(self) -> Html:
         return _section("Portfolio summary", Markup(render("portfolio.html.j2", **self._context())))
@@ -275,12 +304,20 @@ class Portfolio:
     def scorecard(self) -> Scorecard:
         table = self.scores.overall[(self.scores.overall["scope"] == "unit") & ~self.scores.overall["suppressed"]]
         table = table.sort_values("score", ascending=False, kind="stable")
+        q = self.scores.questionnaire
+        rates = [response_rate(self.headcount, int(n), unit) for unit, n in zip(table["group"], table["n"])]
         shown = pd.DataFrame({
             "Unit": table["group"], "n": table["n"].astype(int),
+            "Response rate": [f"{r.rate:.0%}{' (low)' if r.low else ''}" if r.rate is not None else "" for r in rates],
             "Score": table["score"].map(lambda v: f"{v:.2f}"),
             "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
-            "Index": table["index"].map(lambda v: f"{v:.0f}"), "Level": table["continuous_level_name"],
-            "Staged": table["staged_level_name"]})
+            "Index": table["index"].map(lambda v: f"{v:.0f}"),
+            "Level": [q.level_reading(*v) for v in zip(table["continuous_level"], table["continuous_level_ci_low"],
+                                                         table["continuous_level_ci_high"])],
+            "Staged": [q.level_reading(*v) for v in zip(table["staged_level"], table["staged_level_ci_low"],
+                                                          table["staged_level_ci_high"])]})
+        if shown["Response rate"].eq("").all():
+            shown = shown.drop(columns="Response rate")
         shown.attrs["title"] = "Business units"
         return Scorecard(shown.reset_index(drop=True))
 
@@ -311,16 +348,24 @@ class Portfolio:
 
 def prepare_portfolio(responses: str | None = None, questionnaire: str | None = None, *,
                       unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-                      headcount: int | dict | None = None, scores_file: str | None = None,
+                      headcount: int | dict | str | None = None, scores_file: str | None = None,
                       scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
-                      analysis: Analysis | None = None) -> Portfolio:
+                      index_url: str | None = None, analysis: Analysis | None = None) -> Portfolio:
     """Build the portfolio view (the portfolio notebook's first call)."""
-    report = prepare(responses, questionnaire, None, unit_column=unit_column, target=target,
-                     min_group_size=min_group_size, headcount=headcount, scores_file=scores_file,
-                     scores_sha256=scores_sha256, organisation=organisation, seed=seed, analysis=analysis)
-    if not report.scores.responses.has_units:
+    if analysis is None:
+        if scores_file:
+            analysis = load_analysis(scores_file, scores_sha256)
+        else:
+            analysis = analyse(responses, questionnaire, unit_column=unit_column, min_group_size=min_group_size,
+                               seed=seed, organisation=organisation)
+    if organisation:
+        analysis.organisation = organisation
+    if headcount is None and responses is None and scores_file is None:
+        headcount = str(sample_headcount_path())
+    if not analysis.scores.responses.has_units:
         raise ReportError("the portfolio view needs a business unit column (unit_column)")
-    return Portfolio(analysis=report.analysis, target=report.target)
+    return Portfolio(analysis=analysis, target=resolve_target(target, analysis.scores.questionnaire),
+                     headcount=read_headcount(headcount), index_url=index_url)
 
 
 STYLE = """
@@ -342,5 +387,29 @@ main { max-width: 1000px; margin: 0 auto; padding: 0 1.5rem 3rem; }
 .pmo-takeaway { font-weight: bold; color: #1b4f72; margin-bottom: 0.3rem; }
 .pmo-note { color: #5d6d7e; font-size: 0.85rem; }
 .pmo-dimension { margin-bottom: 1.2rem; }
+.pmo-back { margin-top: 0.8rem; font-size: 0.9rem; }
+.pmo-back a { color: #1b4f72; }
+.pmo-brief { border: 2px solid #1b4f72; border-radius: 6px; padding: 0.7rem 1.1rem; margin: 0.6rem 0 1.4rem;
+  background: #f4f8fb; }
+.pmo-verdict { font-size: 1.3rem; margin: 0 0 0.5rem; line-height: 1.4; }
+.pmo-index { font-size: 1.5rem; color: #1b4f72; }
+.pmo-brief-grid { display: grid; grid-template-columns: 1fr 1.35fr 1fr; gap: 1.1rem; }
+.pmo-brief-part h3 { margin: 0.2rem 0 0.3rem; font-size: 0.95rem; color: #1b4f72; text-transform: uppercase;
+  letter-spacing: 0.03em; }
+.pmo-brief-part p, .pmo-brief-part ol { margin: 0.2rem 0; font-size: 0.93rem; line-height: 1.35; }
+.pmo-brief-part ol { padding-left: 1.2rem; }
+.pmo-who { color: #5d6d7e; }
+.pmo-caution { color: #a04000; font-weight: bold; }
+@media (max-width: 820px) { .pmo-brief-grid { grid-template-columns: 1fr; } }
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  .pmo-back { display: none; }
+  .pmo-brief { background: none; }
+  .pmo-chart, .pmo-dimension, .pmo-table tr, .pmo-brief, figure, img { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 

@@ -22,6 +22,7 @@ from ._resources import data_file
 from .questionnaire import Questionnaire, load_questionnaire
 
 SAMPLE_FILE = "sample_export.csv"
+HEADCOUNT_FILE = "sample_headcount.csv"  # written from SampleData.headcount of the same run
 DEFAULT_SEED = 2026
 
 ROLES = (
@@ -503,6 +504,11 @@ def write_export(sample: SampleData, path: str | Path, layout: str = "forms", *,
 def sample_path() -> Path:
     """Path of the small sample export shipped with the package (MS Forms layout, CSV)."""
     return data_file(SAMPLE_FILE)
+
+
+def sample_headcount_path() -> Path:
+    """Path of the sample organisation's headcounts (``Business unit,Headcount``), for response rates."""
+    return data_file(HEADCOUNT_FILE)
 
 
 def bundled_sample() -> SampleData:

@@ -83,10 +83,48 @@ def test_unit_report(browser, small_batch):
     info = _open(browser, small_batch.out / entry["html"], screenshot=shot)
     _common_checks(info)
     assert len(info["images"]) >= 6
-    assert info["h2"][0] == "Executive summary" and "Method and data quality" == info["h2"][-1]
-    assert f"{EVIL_UNIT} scores" in info["text"]
+    assert info["h2"][0] == "Scorecard" and "Method and data quality" == info["h2"][-1]
+    assert f"{EVIL_UNIT} is at" in info["text"]  # the brief's verdict, the unit's name as text
     assert "great" in info["text"] and "<script>window.__pwned=3</script>" in info["text"]
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def _reports(batch) -> list[Path]:
+    return [batch.out / "organisation.html", *(batch.out / e["html"] for e in batch.manifest["units"].values())]
+
+
+def test_the_brief_fits_the_first_screen(browser, small_batch):
+    """At 1280 x 900 the executive brief ends within the first screen, for the organisation and
+    every unit; each report has a readable title and a working link back to the index."""
+    for path in _reports(small_batch):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        bottom = page.evaluate("document.querySelector('.pmo-brief').getBoundingClientRect().bottom")
+        assert 0 < bottom <= 900, (path.name, bottom)
+        title = page.title()
+        assert title.startswith("PMO Integration Maturity: Test <Org>") and path.stem not in title, title
+        href = page.evaluate("document.querySelector('.pmo-back a').getAttribute('href')")
+        assert (path.parent / href).resolve() == small_batch.index.resolve()
+        page.close()
+
+
+def test_printing_gives_a4_pages_with_the_brief_on_page_one(browser, small_batch, tmp_path):
+    path = small_batch.out / "organisation.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    # A4 is 297 mm tall; the print stylesheet's margins are 14 mm: 269 mm of content, 1017 CSS px.
+    bottom = page.evaluate("document.querySelector('.pmo-brief').getBoundingClientRect().bottom")
+    assert 0 < bottom <= 269 / 25.4 * 96, bottom
+    kept = page.evaluate("""() => [...document.querySelectorAll('.pmo-chart, .pmo-table tr, .pmo-brief')]
+        .map(e => getComputedStyle(e).breakInside)""")
+    assert kept and set(kept) == {"avoid"}  # no chart, table row or brief cut in two
+    assert page.evaluate("getComputedStyle(document.querySelector('.pmo-back')).display") == "none"
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
+    (tmp_path / "organisation.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + \
+        pdf.count(b"/Type/Page") >= 3
 
 
 def test_portfolio_report(browser, small_batch):

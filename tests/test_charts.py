@@ -101,10 +101,12 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
     plan = recommend(sample_scores)
     road = charts.roadmap(plan.actions)
     assert plan.actions.iloc[0]["title"] in _image(road)
-    counts = plan.actions["horizon"].value_counts()
-    assert road.takeaway.startswith(f"{counts.get(30, 0)} actions start at once")
-    one = charts.roadmap(plan.actions.iloc[:1].assign(horizon=30))
-    assert one.takeaway == "1 action starts at once and finishes within 30 days, 0 within 60 and 0 within 90."
+    counts = plan.actions["window"].value_counts()
+    days = f"{plan.actions['days_low'].sum()}-{plan.actions['days_high'].sum()} person-days"
+    assert road.takeaway == (f"{counts.get(30, 0)} actions by day 30, {counts.get(60, 0)} by day 60 and "
+                             f"{counts.get(90, 0)} by day 90: {days} in all.")
+    one = charts.roadmap(plan.actions.iloc[:1].assign(window=30, days_low=2, days_high=4))
+    assert one.takeaway == "1 action by day 30, 0 by day 60 and 0 by day 90: 2-4 person-days in all."
 
 
 def _placed_texts(chart) -> dict[str, tuple[float, float]]:

@@ -119,10 +119,10 @@ def test_score_plan_and_previous(runner, tmp_path):
     result = runner.invoke(main, ["score", str(sample_path()), "--plan", str(plan), "--previous", str(previous),
                                   "--target", "3", "--target", "vision=4"])
     assert result.exit_code == 0, result.output
-    assert "Action plan" in result.output and "[30 days]" in result.output
+    assert "Action plan" in result.output and "[by day 30]" in result.output and "person-days)" in result.output
     assert "no clear change" in result.output
     sheet = pd.read_excel(plan, sheet_name="action plan")
-    assert len(sheet) >= 3 and set(sheet["horizon (days)"]) <= {30, 60, 90}
+    assert 3 <= len(sheet) <= 8 and set(sheet["by day"]) <= {30, 60, 90}
     targets = pd.read_excel(plan, sheet_name="targets").set_index("dimension")
     assert targets.loc["vision", "target_level"] == 4
     bad = runner.invoke(main, ["score", str(sample_path()), "--plan", str(plan), "--target", "vision=high"])

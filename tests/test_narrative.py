@@ -19,12 +19,35 @@ def narrative(sample_scores):
 def test_summary_states_the_headline_numbers(narrative, sample_scores):
     text = narrative.summary_text
     overall = sample_scores.overall_for()
+    q = sample_scores.questionnaire
     assert narrative.summary_words <= 200
-    assert f"{overall['index']:.0f}/100" in text and f"{overall['score']:.2f}" in text
-    assert f"95% CI {overall['ci_low']:.2f}-{overall['ci_high']:.2f}" in text
-    assert f"{int(overall['n'])} respondents" in text
-    assert overall["continuous_level_name"] in text and overall["staged_level_name"] in text
-    assert "archetypes" in text and "Top actions" in text
+    # The brief: one level and the 0-100 index, then the index's interval and the response rate.
+    assert narrative.brief_text.startswith(f"The organisation is at {overall['continuous_level_name']}: "
+                                           f"{overall['index']:.0f}/100 on PMO integration.")
+    assert (f"The index lies between {q.index(overall['ci_low']):.0f} and {q.index(overall['ci_high']):.0f} "
+            f"with 95% confidence") in text
+    assert f"{int(overall['n'])} of 400 people invited answered (67%)" in text
+    assert f"{overall['score']:.2f}, 95% CI {overall['ci_low']:.2f}-{overall['ci_high']:.2f}" in text
+    assert overall["staged_level_name"] in text
+    assert "shared pattern of answers" in text or "No distinct groups" in text
+
+
+def test_brief_names_the_weakest_area_and_the_first_three_actions(sample_scores):
+    from pmo_maturity import recommend
+
+    plan = recommend(sample_scores, unit="Finance")
+    n = write_narrative(sample_scores, unit="Finance", plan=plan, headcount={"Finance": 78})
+    weakest = sample_scores.dimensions_for("Finance").sort_values("mean").iloc[0]
+    assert f"Weakest area\n{weakest['name']}, {weakest['index']:.0f}/100" in n.brief_text
+    for a in plan.top(3).itertuples():
+        assert f"{a.title} ({a.owner}, by day {a.window})" in n.brief_text
+    assert "55 of 78 people invited answered (71%)" in n.brief_text
+
+
+def test_a_low_response_rate_is_a_caution(sample_scores):
+    n = write_narrative(sample_scores, unit="Finance", headcount={"Finance": 250})
+    assert "55 of 250 people invited answered (22%, under 30%" in n.brief_text
+    assert "Caution: only 22% of the people invited answered." in n.brief_text
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -44,7 +67,7 @@ def test_every_reportable_unit_summary_fits(sample_scores):
     for unit in sample_scores.reportable_units:
         n = write_narrative(sample_scores, unit=unit, archetypes=archetypes)
         assert n.summary_words <= 200, unit
-        assert n.summary_text.startswith(f"{unit} scores")
+        assert n.summary_text.startswith(f"{unit} is at ")
 
 
 def test_dimension_sections_quote_today_and_next_level(narrative, sample_scores, questionnaire):
@@ -63,7 +86,7 @@ def test_method_notes(narrative, sample_scores):
     dq = sample_scores.data_quality
     assert f"{dq['rows_in']} rows" in text and f"{dq['rows_quarantined']} set aside" in text
     assert "pmo-integration, version 1.0" in text and sample_scores.provenance["input_sha256"] in text
-    assert "Response rate: 267 of 400 invited (67%)" in text
+    assert "Response rate: 267 of 400 people invited answered (67%)." in text
     assert "Cronbach's alpha" in text and "rwg(j)" in text and "ICC(1)" in text
     assert "x' = 1 + 5 - x" in text
 

@@ -114,14 +114,19 @@ def test_a_larger_gap_never_ranks_lower(tmp_path, two_dimensions, a_answer, b_an
     assert row["priority"] == pytest.approx(gaps[larger] * 1.0 * 3 / EFFORT_COST["M"])
 
 
-def test_cap_per_dimension_and_total(sample_scores):
-    plan = recommend(sample_scores, target=5, cap_per_dimension=2, max_actions=30)
-    counts = plan.actions[plan.actions["source"] == "level"].groupby("dimension").size()
-    assert (counts <= 2).all() and len(counts) == 8
-    assert len(recommend(sample_scores, target=5, max_actions=5).actions) == 5
+def test_bounds_per_dimension_window_and_total(sample_scores):
+    plan = recommend(sample_scores, target=5, per_dimension=1, per_window=5, max_actions=30)
+    counts = plan.actions[plan.actions["dimension"] != ""].groupby("dimension").size()
+    assert (counts <= 1).all() and len(plan.actions) <= 15
+    small = recommend(sample_scores, target=5, max_actions=5)
+    assert len(small.actions) == 5 and len(small.considered) > 0
     assert list(plan.actions["rank"]) == list(range(1, len(plan.actions) + 1))
-    assert plan.actions["priority"].is_monotonic_decreasing
-    assert set(plan.actions["horizon"]) <= {30, 60, 90}
+    for days, block in plan.actions.groupby("window", sort=True):  # by priority within each window
+        rest = block[~block["source"].isin(["level", "consolidate"]) | (block.index > block.index[0])]
+        assert rest["priority"].is_monotonic_decreasing or days == 30
+    assert set(plan.actions["window"]) <= {30, 60, 90}
+    with pytest.raises(ConfigurationError):
+        recommend(sample_scores, per_window=0)
 
 
 def test_plan_export_neutralises_formulas(tmp_path, two_dimensions):
@@ -139,6 +144,6 @@ def test_plan_export_neutralises_formulas(tmp_path, two_dimensions):
 
 def test_perception_gap_triggers_a_communication_action(sample_scores):
     plan = recommend(sample_scores)
-    triggered = plan.actions[plan.actions["source"] == "perception_gap"]
+    triggered = plan.actions[plan.actions["source"] == "perception gap"]
     assert "gap-vision-briefings" in set(triggered["id"])
     assert plan.actions.iloc[0]["id"] == "gap-vision-briefings"

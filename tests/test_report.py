@@ -41,7 +41,7 @@ def test_plain_papermill_command_line(tmp_path, small_export):
     nb = nbformat.read(str(out), as_version=4)
     assert not _errors(nb)
     text = " ".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "Finance scores" in text and "Executive summary" in text
+    assert "Finance is at" in text and 'class="pmo-brief"' in text and "Key findings" in text
 
 
 def test_papermill_api_with_defaults_runs_the_bundled_sample(tmp_path):
@@ -67,15 +67,16 @@ def test_html_report_has_no_code_and_nothing_online(unit_html):
     external = re.findall(r"""(?:src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.IGNORECASE)
     assert not external
     assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
-    assert "<title>finance</title>" in html
+    assert "<title>PMO Integration Maturity: Acme, Finance</title>" in html
 
 
 def test_html_report_order_and_title(unit_html):
     html = unit_html.read_text(encoding="utf-8")
-    order = [html.index(s) for s in ("<h1>", "<h2>Executive summary", "<h2>Scorecard", 'class="pmo-chart"',
-                                     "<h2>Dimension by dimension", "<h2>Action plan", "<h2>Method and data quality")]
+    order = [html.index(s) for s in ("<h1>", 'class="pmo-brief"', "<h2>Scorecard", "<h2>Key findings",
+                                     'class="pmo-chart"', "<h2>Dimension by dimension", "<h2>Action plan",
+                                     "<h2>Method and data quality")]
     assert order == sorted(order)
-    assert "Acme, Finance" in html and "questionnaire pmo-integration version 1.0" in html
+    assert "Acme, Finance" in html and "Questionnaire: PMO Integration Maturity (pmo-integration, version 1.0)" in html
     assert html.count('class="pmo-takeaway"') >= 6
 
 
