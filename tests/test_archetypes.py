@@ -2,13 +2,176 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pmo_maturity import ScoringRules, cluster_respondents, cluster_units, load_responses, score
-from pmo_maturity.sample import generate_sample
+from pmo_maturity import ScoringRules, cluster_respondents, cluster_units, load_questionnaire, load_responses, score
+from pmo_maturity.sample import bundled_sample, generate_sample
+from pmo_maturity.scoring import Scores
+
+# ---------------------------------------------------------------------------------------------
+# Situations (issue 11): survey data simulated through the items of the bundled instrument, so
+# that dimension scores are means of about five answers on 1-5 (discrete and bounded), and scored
+# by the kit itself. bench/archetype_study.py compares clustering methods on the same situations.
+
+ITEM_NOISE = 0.6  # SD of an answer around the respondent's latent score (the sample's 0.15 of the range)
+UNITS = ("Finance", "Digital & IT", "Operations", "Sales & Marketing", "People & Culture", "Supply Chain")
+ROLES = ("Team member", "Programme/project manager", "PMO staff", "Business stakeholder", "Executive sponsor")
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Scores of a simulated survey and the truth behind it (``truth``: planted group per respondent
+    id, empty when nothing is planted)."""
+
+    name: str
+    seed: int
+    scores: Scores
+    truth: pd.Series
+
+
+def _scores_from_latent(q, latent: np.ndarray, units: np.ndarray, rng: np.random.Generator,
+                        names: tuple[str, ...] = UNITS) -> Scores:
+    """Answer every item around the respondent's latent dimension score (in points), round to the
+    scale and reverse the reverse-keyed items, then load and score the answers as an export."""
+    dim_of = {d.id: j for j, d in enumerate(q.dimensions)}
+    columns = [dim_of[d.id] for d in q.dimensions for _ in d.items]
+    lo, hi = q.scale.min, q.scale.max
+    answers = np.clip(np.rint(latent[:, columns] + rng.normal(0.0, ITEM_NOISE, (len(latent), len(columns)))), lo, hi)
+    reverse = np.array([i.reverse for i in q.items])
+    answers[:, reverse] = lo + hi - answers[:, reverse]
+    return _score_answers(q, answers, units, rng, names)
+
+
+def _score_answers(q, answers: np.ndarray, units: np.ndarray, rng: np.random.Generator,
+                   names: tuple[str, ...] = UNITS) -> Scores:
+    n = len(answers)
+    frame = pd.DataFrame(answers, columns=q.item_ids)
+    frame.insert(0, "role", np.array(ROLES, dtype=object)[rng.integers(0, len(ROLES), n)])
+    frame.insert(0, "business_unit", np.array(names, dtype=object)[units])
+    frame.insert(0, "respondent_id", [f"S{i + 1:05d}" for i in range(n)])
+    return score(load_responses(frame, q))
+
+
+def _cloud(rng, n: int, dims: int, sd: float, correlation: float) -> np.ndarray:
+    """Multivariate normal deviations with equal SDs and one inter-dimension correlation."""
+    cov = sd ** 2 * (correlation * np.ones((dims, dims)) + (1 - correlation) * np.eye(dims))
+    return rng.multivariate_normal(np.zeros(dims), cov, size=n, method="cholesky")
+
+
+def make_situation(name: str, seed: int, n: int = 300) -> Situation:
+    """One of the situations of issue 11 (and a few more the study uses), seeded.
+
+    - ``sample``: the generator behind the bundled sample (seed 2026 is the bundled file), truth =
+      its planted segments;
+    - ``two_dimensions``: two segments 2.5 points or more apart on two of eight dimensions (2.8
+      between the latent scores), equal on the others (a mild general factor within each,
+      correlation 0.4);
+    - ``two_dimensions_factor``: the same inside a strong general factor (correlation 0.8);
+    - ``two_dimensions_unequal``: the same with 15% of respondents in one segment;
+    - ``two_dimensions_small``: the same 1.5 points apart;
+    - ``three_segments``: three segments, each 1.25 points above the common level on one dimension
+      and below it on another;
+    - ``general_factor``: one multivariate normal cloud, inter-dimension correlation 0.8 between the
+      latent scores (about 0.68 between the scored dimensions, after item noise);
+    - ``general_factor_strong``: the same with correlation 0.8 between the scored dimensions;
+    - ``ceiling``: a general-factor cloud around 4.2, piled up at the top of the scale;
+    - ``uniform``: every answer drawn uniformly from the scale;
+    - ``unit_levels``: one general-factor cloud whose units differ in level only (truth: unit);
+    - ``unit_shapes``: no segments inside units, but half of the units share one shape and half the
+      opposite one (truth: the unit's shape, so the archetypes mirror units);
+    - ``level_groups``: two groups 1.6 points apart on every dimension (truth: the group).
+    """
+    q = load_questionnaire()
+    p = len(q.dimension_ids)
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, len(UNITS), n)
+    empty = pd.Series(dtype=object)
+    if name == "sample":
+        data = bundled_sample() if seed == 2026 else generate_sample(seed=seed)
+        truth = data.truth[data.truth["expected_reason"] == ""].set_index("respondent_id")["segment"]
+        return Situation(name, seed, score(load_responses(data.frame, q)), truth)
+    if name.startswith("two_dimensions"):
+        segment = (rng.random(n) < (0.15 if name.endswith("unequal") else 0.5)).astype(int)
+        pair = rng.choice(p, 2, replace=False)
+        correlation = 0.8 if name.endswith("factor") else 0.4
+        half = 0.75 if name.endswith("small") else 1.4  # 2.8 points latent: 2.5 or more once answers are clipped
+        latent = 3.0 + _cloud(rng, n, p, 0.6, correlation)
+        latent[:, pair] += np.where(segment == 1, half, -half)[:, None]
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), _truth(segment, n))
+    if name == "three_segments":
+        segment = rng.integers(0, 3, n)
+        chosen = rng.permutation(p)
+        high, low = chosen[:3], chosen[3:6]
+        latent = 3.0 + _cloud(rng, n, p, 0.6, 0.4)
+        latent[np.arange(n), high[segment]] += 1.25
+        latent[np.arange(n), low[segment]] -= 1.25
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), _truth(segment, n))
+    if name in ("general_factor", "general_factor_strong", "ceiling"):
+        centre = 4.2 if name == "ceiling" else 3.0
+        latent = centre + (_cloud(rng, n, p, 0.7, 0.8) if name != "general_factor_strong" else _cloud(rng, n, p, 0.8, 0.9))
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), empty)
+    if name == "uniform":
+        answers = rng.integers(q.scale.min, q.scale.max + 1, (n, len(q.item_ids))).astype(float)
+        return Situation(name, seed, _score_answers(q, answers, units, rng), empty)
+    if name == "unit_levels":
+        level = np.linspace(-0.8, 0.8, len(UNITS))
+        latent = 3.0 + level[units][:, None] + _cloud(rng, n, p, 0.5, 0.6)
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), _truth(units, n))
+    if name == "unit_shapes":
+        shape = np.zeros(p)
+        shape[rng.choice(p, 2, replace=False)] = [1.0, -1.0]
+        kind = units % 2
+        latent = 3.0 + np.where(kind == 1, 1, -1)[:, None] * shape + _cloud(rng, n, p, 0.5, 0.6)
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), _truth(kind, n))
+    if name == "level_groups":
+        group = rng.integers(0, 2, n)
+        latent = 3.0 + np.where(group == 1, 0.8, -0.8)[:, None] + _cloud(rng, n, p, 0.4, 0.5)
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng), _truth(group, n))
+    raise ValueError(f"unknown situation {name!r}")
+
+
+def make_portfolio(name: str, seed: int, n_units: int = 24) -> Situation:
+    """Business units for the portfolio view (``truth``: planted group per unit, empty if none).
+
+    - ``portfolio_sample``: the sample generator with 24 units of 20-30 respondents: unit levels
+      spread evenly and small random differences of pattern, no groups;
+    - ``portfolio_patterns``: 24 units of 25 respondents at levels spread over 1.2 points, half of
+      them 1.2 points higher on one dimension than on another, the other half the opposite.
+    """
+    q = load_questionnaire()
+    if name == "portfolio_sample":
+        data = generate_sample(q, units=n_units, respondents_per_unit=(20, 30), small_units=0, seed=seed)
+        return Situation(name, seed, score(load_responses(data.frame, q)), pd.Series(dtype=object))
+    if name == "portfolio_patterns":
+        rng = np.random.default_rng(seed)
+        p = len(q.dimension_ids)
+        names = tuple(f"Unit {i + 1:02d}" for i in range(n_units))
+        units = np.repeat(np.arange(n_units), 25)
+        kind = np.arange(n_units) % 2
+        level = rng.uniform(-0.6, 0.6, n_units)
+        shape = np.zeros(p)
+        shape[rng.choice(p, 2, replace=False)] = [0.6, -0.6]
+        latent = (3.0 + level[units][:, None] + np.where(kind[units] == 1, 1, -1)[:, None] * shape
+                  + _cloud(rng, len(units), p, 0.5, 0.6))
+        return Situation(name, seed, _scores_from_latent(q, latent, units, rng, names),
+                         pd.Series(kind, index=list(names), name="truth"))
+    raise ValueError(f"unknown portfolio {name!r}")
+
+
+def _truth(groups: np.ndarray, n: int) -> pd.Series:
+    return pd.Series(groups, index=[f"S{i + 1:05d}" for i in range(n)], name="truth")
+
+
+def recovery(archetypes, truth: pd.Series) -> float:
+    """Adjusted Rand index of the archetypes against the planted groups (one group when none)."""
+    common = truth.index.intersection(archetypes.labels.index) if archetypes.found else truth.index
+    found = archetypes.labels.loc[common] if archetypes.found else pd.Series(0, index=common)
+    return float(adjusted_rand_score(truth.loc[common], found))
 
 
 @pytest.fixture(scope="module")
