@@ -20,9 +20,9 @@ correction) and when respondents differ only in overall level. ``bench/archetype
 compares this method with k-means and silhouette, the gap statistic, prediction strength and
 mixtures on the raw profiles; docs/method.md section 6 has the table.
 
-:func:`cluster_units` clusters business units' mean profiles in the portfolio view with Ward's
-hierarchical clustering (deterministic, suited to a handful of units); with too few units it ranks
-them instead.
+:func:`cluster_units` clusters the patterns of business units' mean profiles in the portfolio view
+with Ward's hierarchical clustering (deterministic, suited to a handful of units); with too few
+units, or no clear groups, it ranks them instead.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import pandas as pd
 from .privacy import suppress_crossing, suppressed_groups
 from .scoring import Scores
 
-MIN_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below 0.25 "no substantial structure" (units)
+MIN_UNIT_SILHOUETTE = 0.5  # Kaufman & Rousseeuw (1990): above 0.5 "reasonable structure" (groups of units)
 MIN_STABILITY = 0.60  # Hennig (2007): Jaccard <= 0.5 dissolved, 0.6-0.75 doubtful, >= 0.75 stable
 MIN_PER_CLUSTER = 10  # respondents per potential cluster before a grouping is tried
 MIN_DIMENSIONS = 3  # a "profile" needs a few dimensions; with one or two, clusters are just score bands
@@ -582,11 +582,15 @@ class UnitGroups:
 
 @_one_thread
 def cluster_units(scores: Scores, *, k_range: tuple[int, int] = (2, 4)) -> UnitGroups:
-    """Cluster reportable business units on their mean profiles (Ward), or rank them.
+    """Cluster reportable business units on the patterns of their mean profiles (Ward), or rank them.
 
-    At least ``MIN_UNITS`` (8) reportable units are needed: with fewer, two clusters would hold
-    three or four units each and a silhouette on so few points says little, so the units are
-    ranked on the overall index instead.
+    The ranking (``rank``, on the overall score) shows how units differ in level; the groups show
+    how they differ in pattern: each unit's mean scores minus the unit's own average, as for
+    respondents. Clustering the whole profiles cut an even spread of unit levels into "higher" and
+    "lower" groups and missed groups of units that share a pattern (``bench/archetype_study.py
+    --units``). At least ``MIN_UNITS`` (8) reportable units are needed, and a silhouette of at least
+    ``MIN_UNIT_SILHOUETTE`` (0.5, "reasonable structure"; Kaufman & Rousseeuw 1990): on a handful of
+    units the silhouette of a random partition is often above 0.25. Otherwise the units are ranked.
     """
     dims = scores.questionnaire.dimension_ids
     shown = scores.units[~scores.units["suppressed"]]
@@ -606,16 +610,16 @@ def cluster_units(scores: Scores, *, k_range: tuple[int, int] = (2, 4)) -> UnitG
                                  f"{MIN_UNITS}, so the units are ranked", table)
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import StandardScaler
 
-    z = StandardScaler().fit_transform(complete.to_numpy())
+    z = _patterns(complete.to_numpy(dtype=float))
     ks = [k for k in range(k_range[0], k_range[1] + 1) if k <= len(complete) // 3]
     fits = {k: AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(z) for k in ks}
     sil = {k: float(silhouette_score(z, fits[k])) for k in ks}
     best = max(ks, key=lambda k: (round(sil[k], 6), -k))
-    if sil[best] < MIN_SILHOUETTE:
-        return UnitGroups(False, f"the units do not fall into clear groups (best silhouette {sil[best]:.2f} "
-                                 f"under {MIN_SILHOUETTE}); they are ranked", table, silhouette=sil[best])
+    if sil[best] < MIN_UNIT_SILHOUETTE:
+        return UnitGroups(False, f"the units' patterns do not fall into clear groups (best silhouette "
+                                 f"{sil[best]:.2f}, under {MIN_UNIT_SILHOUETTE}); they are ranked", table,
+                          silhouette=sil[best])
     groups = pd.Series(fits[best], index=complete.index)
     # Name each group by its average rank so that group 1 is the most mature.
     order = table.set_index("unit").loc[complete.index, "score"].groupby(groups.to_numpy()).mean()

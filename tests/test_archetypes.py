@@ -411,21 +411,33 @@ def test_small_archetypes_are_suppressed(sample_responses):
     assert hidden.isdisjoint(set(result.composition_units.index))
 
 
-def test_units_are_ranked_when_few_and_clustered_when_many(sample_scores, questionnaire):
+def test_units_are_ranked_when_few(sample_scores):
     few = cluster_units(sample_scores)
     assert not few.clustered and "ranked" in few.reason
     assert list(few.table["rank"]) == list(range(1, len(few.table) + 1))
     assert few.table["score"].is_monotonic_decreasing
     assert set(few.table["unit"]).isdisjoint(sample_scores.suppressed_units)
-    big = generate_sample(questionnaire, units=24, respondents_per_unit=(20, 30), small_units=0, seed=9)
-    many = cluster_units(score(load_responses(big.frame, questionnaire)))
-    assert len(many.table) == 24
-    if many.clustered:
-        assert many.k >= 2 and many.table["group"].notna().all()
-        first = many.table[many.table["group"] == 1]["score"].mean()
-        assert first == pytest.approx(many.table.groupby("group")["score"].mean().max())
-    else:
-        assert "silhouette" in many.reason
+
+
+@pytest.mark.parametrize("seed", (9, 1, 4))
+def test_units_spread_in_level_are_ranked_not_grouped(seed):
+    """Ward on the whole profiles cut these 24 units into higher and lower groups (issue 11)."""
+    many = cluster_units(make_portfolio("portfolio_sample", seed).scores)
+    assert len(many.table) == 24 and not many.clustered and "group" not in many.table
+    assert "patterns do not fall into clear groups" in many.reason and "ranked" in many.reason
+    assert many.silhouette < 0.5 and many.table["score"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3))
+def test_units_that_share_a_pattern_are_grouped(seed):
+    situation = make_portfolio("portfolio_patterns", seed)
+    many = cluster_units(situation.scores)
+    assert many.clustered and many.k == 2 and many.silhouette >= 0.5
+    groups = many.table.set_index("unit")["group"]
+    assert groups.notna().all()
+    assert adjusted_rand_score(situation.truth.loc[groups.index], groups) == pytest.approx(1.0)
+    first = many.table[many.table["group"] == 1]["score"].mean()
+    assert first == pytest.approx(many.table.groupby("group")["score"].mean().max())
 
 
 def test_clustering_runs_on_one_thread(sample_scores, monkeypatch):
