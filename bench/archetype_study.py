@@ -2,8 +2,8 @@
 
 Run by hand from the repository root, seeded (a second run prints the same tables):
 
-    .venv/bin/python bench/archetype_study.py            # 14 situations x 5 seeds, 300 respondents (~3 min)
-    .venv/bin/python bench/archetype_study.py --large    # 20,000 respondents, the likelihood methods (~2 min)
+    .venv/bin/python bench/archetype_study.py            # 14 situations x 5 seeds, 300 respondents (~4 min)
+    .venv/bin/python bench/archetype_study.py --large    # 20,000 respondents, likelihood methods (~10 min)
     .venv/bin/python bench/archetype_study.py --units    # the portfolio view: groups of 24 business units
 
 The situations are built by ``make_situation`` and ``make_portfolio`` in ``tests/test_archetypes.py``
@@ -26,6 +26,9 @@ Methods compared, each choosing between no segments and 2-6 (at least 10 respond
 - the same on person-centred profiles (``c-`` prefix): each respondent's own mean across the
   dimensions subtracted, which removes the general factor (the level) and keeps the pattern;
 - ``c-tied-bic``, ``c-tied-icl``: mixtures with one covariance shared by all groups;
+- with ``--large`` also the kit's selection without its stability check, with only the model's mode
+  condition or with both (``c-modes-model``, ``c-modes-both``), and the same on whole standardised
+  profiles (``tied-bic``, ``tied-modes-model``, ``tied-modes-both``; what the kit's level groups use);
 - ``kit``: :func:`pmo_maturity.cluster_respondents` as it stands in this checkout (in brackets,
   the flags it raises: ``mirrors_units``, ``level_only``).
 
@@ -155,7 +158,8 @@ def gap(z: np.ndarray, seed: int, n_references: int = 20) -> np.ndarray:
     for b in range(n_references):
         ref = rng.uniform(low, high, size=rotated.shape) @ vt + mean
         for j, k in enumerate(ks):
-            labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(ref) if k > 1 else np.zeros(len(ref), int)
+            labels = (KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(ref) if k > 1
+                      else np.zeros(len(ref), dtype=int))
             reference[b, j] = log_w(ref, labels)
     gaps = reference.mean(axis=0) - observed
     s = reference.std(axis=0) * np.sqrt(1 + 1 / n_references)
@@ -207,10 +211,37 @@ METHODS = {
     "c-gap": lambda x, seed: gap(centred(x), seed),
     "c-ps": lambda x, seed: prediction_strength(centred(x), seed),
 }
+
+
+def shared_covariance(z: np.ndarray, seed: int, conditions: str) -> np.ndarray:
+    """The kit's selection (shared-covariance mixtures, lowest BIC) with none, the model's or both
+    of its mode conditions, without the stability check: what each condition adds."""
+    from pmo_maturity.archetypes import _mixture, _modes_in_data, _modes_in_model
+
+    best, best_value = None, np.inf
+    for k in ks_for(len(z)):
+        model = _mixture(k, seed).fit(z)
+        if k > 1 and "model" in conditions and not _modes_in_model(model):
+            continue
+        if k > 1 and "data" in conditions and not _modes_in_data(model, z):
+            continue
+        if model.bic(z) < best_value:
+            best, best_value = model, model.bic(z)
+    return best.predict(z)
+
+
+ABLATION = {  # patterns (as the kit's archetypes) and whole profiles (as its level groups)
+    "c-modes-model": lambda x, seed: shared_covariance(centred(x), seed, "model"),
+    "c-modes-both": lambda x, seed: shared_covariance(centred(x), seed, "model+data"),
+    "tied-bic": lambda x, seed: shared_covariance(standardised(x), seed, ""),
+    "tied-modes-model": lambda x, seed: shared_covariance(standardised(x), seed, "model"),
+    "tied-modes-both": lambda x, seed: shared_covariance(standardised(x), seed, "model+data"),
+}
+METHODS.update(ABLATION)
 LARGE = {  # the large-file check: situations where a likelihood criterion may over-split, and two with segments
     "situations": ("ceiling", "general_factor_strong", "uniform", "unit_levels", "level_groups",
                    "two_dimensions_small", "three_segments"),
-    "methods": ("c-gmm-bic", "c-gmm-icl", "c-tied-bic", "c-tied-icl", "kit"),
+    "methods": ("c-gmm-bic", "c-gmm-icl", "c-tied-bic", "c-tied-icl", *ABLATION, "kit"),
     "seeds": (1, 2, 3),
     "n": 20_000,
 }
@@ -306,7 +337,7 @@ def respondent_study(situations, methods, seeds, n) -> tuple[pd.DataFrame, dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="*", default=[*METHODS, "kit"])
+    parser.add_argument("--methods", nargs="*", default=[*(m for m in METHODS if m not in ABLATION), "kit"])
     parser.add_argument("--situations", nargs="*", default=list(SITUATIONS))
     parser.add_argument("--n", type=int, default=300, help="respondents per simulated situation")
     parser.add_argument("--seeds", type=int, nargs="*", help="seeds (default: five per situation)")

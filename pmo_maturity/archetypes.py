@@ -273,49 +273,58 @@ def _select(sample: np.ndarray, ks: list[int], seed: int) -> tuple[dict, dict[in
 
 def _separate_modes(model, points: np.ndarray) -> bool:
     """Whether every pair of groups of a shared-covariance mixture are two modes, both in the
-    model and in the data.
+    model and in the data (the data condition catches clouds that are flat rather than normal,
+    such as an even spread of unit levels, which the model alone cuts in two on large files)."""
+    return _modes_in_model(model) and _modes_in_data(model, points)
 
-    In the model: along the line joining two centres (the pair's ridgeline when they share a
-    covariance; Ray & Lindsay 2005), the pair's density (their weights, the shared covariance) must
-    have a dip. Two normals of equal variance whose centres are delta SDs apart make one mode when
-    delta <= 2 (more when the weights differ), so a pair that splits one cloud does not count as two
-    archetypes (Hennig 2010). In the data: the pair's members projected on the direction that
-    separates them, the lowest point of their kernel density between the two centres must be at most
-    ``1 - MIN_DIP`` of the lower peak (bimodality amplitude at least ``MIN_DIP``; Zhang, Mapes &
-    Soden 2003). The second condition catches clouds that are flat rather than normal (a spread of
-    unit levels, answers piled at the top of the scale), which the model alone would cut in two on
-    large files.
-    """
+
+def _modes_in_model(model) -> bool:
+    """Along the line joining two centres (the pair's ridgeline when they share a covariance; Ray &
+    Lindsay 2005), the pair's fitted density (their weights, the shared covariance) has a dip. Two
+    normals of equal variance whose centres are delta SDs apart make one mode when delta <= 2 (more
+    when the weights differ), so a pair that splits one cloud is not two archetypes (Hennig 2010)."""
+    precision = np.linalg.inv(np.atleast_2d(model.covariances_))
+    t = np.linspace(0.0, 1.0, 401)
+    for i, j in _pairs(model.n_components):
+        diff = model.means_[i] - model.means_[j]
+        delta = float(np.sqrt(diff @ precision @ diff))
+        w = model.weights_[i] / (model.weights_[i] + model.weights_[j])
+        density = w * np.exp(-(t * delta) ** 2 / 2) + (1 - w) * np.exp(-((t - 1) * delta) ** 2 / 2)
+        if not ((density[1:-1] < density[:-2]) & (density[1:-1] < density[2:])).any():
+            return False
+    return True
+
+
+def _modes_in_data(model, points: np.ndarray) -> bool:
+    """The pair's members projected on the direction that separates them, their kernel density
+    (Silverman's bandwidth) dips between the two centres to at most ``1 - MIN_DIP`` of the lower
+    peak: a bimodality amplitude of at least ``MIN_DIP`` (Zhang, Mapes & Soden 2003)."""
     from scipy.stats import gaussian_kde
 
     precision = np.linalg.inv(np.atleast_2d(model.covariances_))
     labels = model.predict(points)
-    t = np.linspace(0.0, 1.0, 401)
-    for i in range(model.n_components):
-        for j in range(i + 1, model.n_components):
-            diff = model.means_[i] - model.means_[j]
-            delta = float(np.sqrt(diff @ precision @ diff))
-            w = model.weights_[i] / (model.weights_[i] + model.weights_[j])
-            density = w * np.exp(-(t * delta) ** 2 / 2) + (1 - w) * np.exp(-((t - 1) * delta) ** 2 / 2)
-            if not ((density[1:-1] < density[:-2]) & (density[1:-1] < density[2:])).any():
-                return False
-            first, second = labels == i, labels == j
-            if first.sum() < 2 or second.sum() < 2:
-                return False
-            direction = precision @ diff
-            projected = points[first | second] @ direction
-            centres = sorted(float(np.median(points[members] @ direction)) for members in (first, second))
-            if np.ptp(projected) == 0:
-                return False
-            grid = np.linspace(projected.min(), projected.max(), 256)
-            kde = gaussian_kde(projected, bw_method="silverman")(grid)
-            between = np.flatnonzero((grid >= centres[0]) & (grid <= centres[1]))
-            if not len(between):
-                return False
-            valley = between[np.argmin(kde[between])]
-            if kde[valley] > (1 - MIN_DIP) * min(kde[:valley + 1].max(), kde[valley:].max()):
-                return False
+    for i, j in _pairs(model.n_components):
+        first, second = labels == i, labels == j
+        if first.sum() < 2 or second.sum() < 2:
+            return False
+        direction = precision @ (model.means_[i] - model.means_[j])
+        projected = points[first | second] @ direction
+        if np.ptp(projected) == 0:
+            return False
+        centres = sorted(float(np.median(points[members] @ direction)) for members in (first, second))
+        grid = np.linspace(projected.min(), projected.max(), 256)
+        kde = gaussian_kde(projected, bw_method="silverman")(grid)
+        between = np.flatnonzero((grid >= centres[0]) & (grid <= centres[1]))
+        if not len(between):
+            return False
+        valley = between[np.argmin(kde[between])]
+        if kde[valley] > (1 - MIN_DIP) * min(kde[:valley + 1].max(), kde[valley:].max()):
+            return False
     return True
+
+
+def _pairs(k: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(k) for j in range(i + 1, k)]
 
 
 def _silhouettes(sample: np.ndarray, models: dict, seed: int) -> dict[int, float]:
