@@ -10,10 +10,11 @@ and drops the level.
 The patterns are modelled as Gaussian mixtures with one shared covariance (scikit-learn
 ``GaussianMixture(covariance_type="tied")``): one group (no archetypes) or 2-6 groups, the number
 chosen by BIC (Schwarz 1978; Fraley & Raftery 2002) among the groupings whose every pair of groups
-are separate modes (the pair's fitted density has a dip along the line joining their centres; Ray
-& Lindsay 2005, Hennig 2010). A likelihood model sees a difference on two dimensions out of eight
-that a distance-based score such as the silhouette dilutes; the mode condition stops BIC from
-adding components that only fit a skewed, bounded cloud on large files. Stability is measured by
+are separate modes, in the fitted model (a dip along the line joining their centres; Ray & Lindsay
+2005, Hennig 2010) and in the data (a dip in the kernel density of the pair's members). A likelihood
+model sees a difference on two dimensions out of eight that a distance-based score such as the
+silhouette dilutes; the mode conditions stop BIC from adding components that only fit a skewed,
+bounded or flat cloud on large files. Stability is measured by
 bootstrap Jaccard similarity (Hennig 2007), each archetype is named from its pattern, and the
 result says when the archetypes mirror business units (Cramér's V with Bergsma's 2013 bias
 correction) and when respondents differ only in overall level. ``bench/archetype_study.py``
