@@ -493,6 +493,10 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     order = ["archetype", "pattern", "size", "share", "stability", "suppressed", *dims, "overall", "level_z",
              *[f"z_{d}" for d in dims], *[f"shape_{d}" for d in dims]]
     profiles = profiles.sort_values("size", ascending=False, kind="stable")[order].reset_index(drop=True)
+    # A suppressed archetype keeps its name (a pattern, no number): its size and means are not published.
+    numbers = [c for c in order if c not in ("archetype", "pattern", "suppressed")]
+    profiles[numbers] = profiles[numbers].astype(float)
+    profiles.loc[profiles["suppressed"], numbers] = np.nan
     comp_units = comp_units.drop(index=[a for a in comp_units.index if a in hidden])
     comp_roles = comp_roles.drop(index=[a for a in comp_roles.index if a in hidden])
     v, mirrors = _unit_association(scores, complete, labels)

@@ -129,6 +129,10 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=9)
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
 def _wrap(text: str, width: int = 28) -> str:
     import textwrap
 
@@ -146,7 +150,7 @@ def _bands(ax, q: Questionnaire, horizontal: bool = True) -> None:
 
 
 def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | None, target: pd.Series,
-          scope_name: str) -> Chart:
+          scope_name: str, status: pd.Series | None = None) -> Chart:
     """The scope's profile against the organisation and the target, on the full scale.
 
     Drawn on plain axes (a circle of radius 1 is the top of the scale, the centre its bottom) with
@@ -199,11 +203,16 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
              "Organisation")
     draw(values, SERIES["unit"], scope_name, fill=True)
     ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12), fontsize=8, frameon=False)
-    below = [q.dimension(d).short for d, v in zip(dims, values) if v < target[d] - 1e-9]
-    if below:
-        takeaway = f"{len(below)} of {len(dims)} dimensions are below target: {', '.join(below)}."
-    else:
-        takeaway = "Every dimension has reached its target."
+    if status is None:  # without the plan's reading: the point estimates
+        status = pd.Series({d: "reached" if v >= target[d] - 1e-9 else "not reached" for d, v in zip(dims, values)})
+    parts = []
+    for word, label in (("not reached", "below target"), ("borderline", "borderline (the interval spans the target)")):
+        named = [q.dimension(d).short for d in dims if status.get(d) == word]
+        if named:
+            parts.append(f"{len(named)} {label}: {', '.join(named)}")
+    reached = sum(status.get(d) == "reached" for d in dims)
+    takeaway = (f"{reached} of {len(dims)} dimensions have reached their target; " + "; ".join(parts) + "."
+                if parts else "Every dimension has reached its target.")
     if organisation is not None:
         org = organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
         diff = values - org
@@ -224,13 +233,11 @@ def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -
     err = np.vstack([means - table["ci_low"].to_numpy(dtype=float), table["ci_high"].to_numpy(dtype=float) - means])
     ax.errorbar(means, y, xerr=np.nan_to_num(err), fmt="o", color=SERIES["unit"], ecolor=SERIES["unit"], capsize=3,
                 ms=7)
-    ax.scatter(target.loc[table.index].to_numpy(dtype=float), y, marker="|", s=250, color=SERIES["target"],
-               label="Target", zorder=3)
+    ax.scatter(target.loc[table.index].to_numpy(dtype=float), y, marker="|", s=250, color=SERIES["target"], zorder=3)
     _category_labels(ax, y, [_wrap(q.dimension(d).name, 32) for d in table.index])
     _scale_ticks(ax, q)
     ax.set_ylim(-0.5, len(table) - 0.5)
-    ax.set_xlabel(f"Score ({q.scale.min}-{q.scale.max}) with 95% interval")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_xlabel(f"Score ({q.scale.min}-{q.scale.max}) with 95% interval; green mark: the target")
     _style(ax)
     low = table["mean"].idxmin()
     high = table["mean"].idxmax()
@@ -257,12 +264,15 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] 
     with np.errstate(invalid="ignore", divide="ignore"):
         neg = (values < middle).sum(axis=0) / n * 100
         pos = (values > middle).sum(axis=0) / n * 100
-    frame = pd.DataFrame({"item": [f"{item.id}{' (R)' if item.reverse else ''}" for _, item in items],
+    # Each statement in its own words (two lines at most); reverse-worded ones say so.
+    labels = [_wrap(_clip(item.text + (" (reverse-worded)" if item.reverse else ""), 104), 54) for _, item in items]
+    frame = pd.DataFrame({"item": [item.id for _, item in items], "label": labels,
+                          "reverse": [item.reverse for _, item in items],
                           "negative": neg, "neutral": 100 - neg - pos, "positive": pos,
                           "dimension": [d.short for d, _ in items]})[answered].iloc[::-1]
-    height = max(4.0, 0.17 * len(frame) + 1)
-    fig, ax = _figure(figsize=(7.5, height))
-    fig.subplots_adjust(left=0.12, right=0.97, top=1 - 0.45 / height, bottom=0.5 / height)
+    height = max(4.0, 0.3 * len(frame) + 1)
+    fig, ax = _figure(figsize=(9.5, height))
+    fig.subplots_adjust(left=0.42, right=0.98, top=1 - 0.45 / height, bottom=0.5 / height)
     y = np.arange(len(frame))
     half = frame["neutral"].to_numpy() / 2
     _bars(ax, y, -half, -frame["negative"].to_numpy() - half, ANSWER_COLOURS["negative"], "Disagree")
@@ -270,17 +280,16 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] 
     _bars(ax, y, half, half + frame["positive"].to_numpy(), ANSWER_COLOURS["positive"], "Agree")
     ax.set_ylim(-0.5, len(frame) - 0.5)
     ax.axvline(0, color="#333333", lw=0.8)
-    _category_labels(ax, y, frame["item"])
+    _category_labels(ax, y, frame["label"], fontsize=7)
     ax.set_xlim(-100, 100)
     ax.set_xticks([-100, -50, 0, 50, 100])
     ax.set_xticklabels(["100%", "50%", "0", "50%", "100%"], fontsize=8)
     ax.legend(loc="lower right", fontsize=8, ncols=3, frameon=False, bbox_to_anchor=(1, 1.0))
     _style(ax)
-    favourable = frame.assign(fav=np.where(frame["item"].str.endswith("(R)"), frame["negative"], frame["positive"]))
+    favourable = frame.assign(fav=np.where(frame["reverse"], frame["negative"], frame["positive"]))
     worst = favourable.sort_values("fav").iloc[0]
-    text = next(i.text for i in q.items if i.id == worst["item"].split(" ")[0])
-    takeaway = (f"Least favourable statement: {worst['item'].split(' ')[0]} \u201c{text}\u201d "
-                f"({worst['fav']:.0f}% favourable answers).")
+    text = next(i.text for i in q.items if i.id == worst["item"])
+    takeaway = f"Least favourable statement: \u201c{text}\u201d ({worst['fav']:.0f}% favourable answers)."
     if len(hidden):
         takeaway += (f" {len(hidden)} statement{'s' if len(hidden) != 1 else ''} not shown: too few answers to "
                      f"protect anonymity.")
@@ -336,46 +345,35 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gap
     return _render(fig, "Perception gaps by role", takeaway, role_names)
 
 
-def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, points: np.ndarray | None = None,
-                       labels: np.ndarray | None = None) -> Chart:
-    """Archetype profiles (difference to the organisation) and a 2-D projection of respondents."""
+def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, organisation: pd.Series) -> Chart:
+    """Each shown archetype's mean score per dimension against the organisation's, in scale points."""
     shown = profiles[~profiles["suppressed"].astype(bool)]
     dims = q.dimension_ids
-    with_projection = points is not None and len(points) > 0
-    fig, axes = _figure(2 if with_projection else 1, figsize=(10 if with_projection else 7, 5.4))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.5, wspace=0.25)
-    ax = axes[0] if with_projection else axes
+    fig, ax = _figure(figsize=(7.5, 5.0))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.96, bottom=0.36 + 0.05 * len(shown))
     palette = matplotlib.colormaps["Set2"]
     x = np.arange(len(dims))
     width = 0.8 / max(len(shown), 1)
+    org = organisation.reindex(dims).to_numpy(dtype=float)
+    reach = 0.5
     for k, row in enumerate(shown.itertuples()):
-        z = np.array([getattr(row, f"z_{d}") for d in dims], dtype=float)
-        _bars(ax, x + k * width - 0.4 + width / 2, np.zeros(len(z)), np.nan_to_num(z), palette(k % 8),
-              f"{_wrap(row.archetype, 30)} ({row.share:.0%})", height=width, vertical=True)
+        diff = np.array([getattr(row, d) for d in dims], dtype=float) - org
+        reach = max(reach, float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0)
+        _bars(ax, x + k * width - 0.4 + width / 2, np.zeros(len(diff)), np.nan_to_num(diff), palette(k % 8),
+              f"{row.archetype} ({row.share:.0%} of respondents)", height=width, vertical=True)
     ax.set_xlim(-0.6, len(dims) - 0.4)
     ax.axhline(0, color="#333333", lw=0.8)
     _category_labels(ax, x, [q.dimension(d).short for d in dims], axis="x", rotation=35)
-    ax.set_ylabel("Difference to the organisation (SD)", fontsize=8)
-    ax.set_ylim(-2, 2)
-    ax.set_yticks([-2, -1, 0, 1, 2])
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.5), ncols=1)
+    ax.set_ylabel(f"Points above or below the organisation ({q.scale.min}-{q.scale.max} scale)", fontsize=8)
+    limit = np.ceil(reach * 4) / 4
+    ax.set_ylim(-limit, limit)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.32), ncols=1)
     _style(ax)
-    if with_projection:
-        ax2 = axes[1]
-        names = list(shown["archetype"])
-        for k, name in enumerate(names):
-            mask = labels == name
-            ax2.scatter(points[mask, 0], points[mask, 1], s=8, alpha=0.6, color=palette(k % 8), label=name,
-                        rasterized=len(points) > 1000)  # up to 5,000 points: pixels, not 5,000 SVG shapes
-        ax2.set_xlabel("First principal component", fontsize=8)
-        ax2.set_ylabel("Second principal component", fontsize=8)
-        ax2.set_xticks([])
-        ax2.set_yticks([])
-        _style(ax2)
     largest = shown.iloc[0] if len(shown) else None
-    takeaway = (f"The largest archetype, '{largest['archetype']}' ({largest['share']:.0%} of respondents), has "
-                f"{largest['pattern']}." if largest is not None else "No archetype is large enough to show.")
-    return _render(fig, "Archetypes", takeaway, shown["archetype"])
+    takeaway = (f"The largest group, '{largest['archetype']}' ({largest['share']:.0%} of respondents), rates "
+                f"{largest['pattern']} compared with their own average." if largest is not None
+                else "No group is large enough to show.")
+    return _render(fig, "Groups of respondents with a shared pattern", takeaway, shown["archetype"])
 
 
 def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.DataFrame) -> Chart:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from .archetypes import PROFILE_THRESHOLD as PATTERN_THRESHOLD
 from .archetypes import Archetypes
 from .scoring import ORGANISATION, Scores
 
@@ -113,7 +114,7 @@ def find_findings(scores: Scores, *, unit: str | None = None, archetypes: Archet
                                     "staged": overall["staged_level_name"], "score": float(overall["score"])}))
     out += _gaps(scores, scope)
     out += _agreement(scores, unit, scope)
-    out += _reliability(scores, scope)
+    out += _reliability(scores, unit, scope)
     if archetypes is not None:
         out += (_archetypes(archetypes, scope, table["mean"]) if unit is None
                 else _unit_archetypes(archetypes, unit))
@@ -195,57 +196,94 @@ def _agreement(scores: Scores, unit: str | None, scope: str) -> list[Finding]:
         for r in low[low["unit"] == unit].itertuples():
             out.append(Finding(
                 "low_agreement", "medium",
-                f"Views diverge on {r.name}: rwg(j) {r.rwg_j:.2f} (n={r.n}) is under {threshold:.2f}; the average "
-                f"hides divergent views.", scope, (r.dimension,), (unit,),
+                f"Views diverge on {r.name}: agreement {r.rwg_j:.2f} (n={r.n}, on a 0-1 scale) is under "
+                f"{threshold:.2f} (rwg(j)); the average hides divergent views.", scope, (r.dimension,), (unit,),
                 {"rwg_j": float(r.rwg_j), "n": int(r.n), "threshold": threshold}))
         return out
-    shown = agreement[agreement["status"] != "suppressed"]
+    shown = agreement[agreement["rwg_j"].notna()]
     for dim, block in low.groupby("dimension", sort=False):
         units = block.sort_values("rwg_j")
         total = int((shown["dimension"] == dim).sum())
         listed = ", ".join(f"{u.unit} {u.rwg_j:.2f}" for u in units.itertuples())
         out.append(Finding(
             "low_agreement", "medium" if len(units) * 2 >= total else "low",
-            f"Views diverge on {units.iloc[0]['name']} in {len(units)} of {total} units (rwg(j) {listed}; under "
-            f"{threshold:.2f}): their averages hide divergent views.",
+            f"Views diverge on {units.iloc[0]['name']} in {len(units)} of {total} units (agreement {listed}, on a "
+            f"0-1 scale; under {threshold:.2f}, rwg(j)): their averages hide divergent views.",
             scope, (dim,), tuple(units["unit"]),
             {"units": {u.unit: float(u.rwg_j) for u in units.itertuples()}, "units_total": total,
              "threshold": threshold}))
     return out
 
 
-def _reliability(scores: Scores, scope: str) -> list[Finding]:
+def reliability_for(scores: Scores, unit: str | None = None) -> pd.DataFrame:
+    """Cronbach's alpha per dimension (with its Feldt interval) for the organisation, or computed on
+    one unit's respondents (``status`` "not enough data" under ``min_reliability_n``); the
+    columns of ``Scores.reliability``."""
+    if unit is None or scores.responses is None:
+        return scores.reliability
+    import numpy as np
+
+    from . import stats
+
+    rules, q = scores.rules, scores.questionnaire
+    data = scores.responses.data
+    items = scores.responses.items()[data["unit"].to_numpy() == unit]
+    rows = []
+    for d in q.dimensions:
+        block = items[d.item_ids]
+        n = int((block.notna().sum(axis=1) >= 2).sum())
+        row = {"dimension": d.id, "name": d.name, "n": n, "k": len(d.items), "alpha": np.nan, "ci_low": np.nan,
+               "ci_high": np.nan, "status": "single item" if len(d.items) < 2 else "not enough data"}
+        if len(d.items) >= 2 and n >= rules.min_reliability_n:
+            alpha = stats.cronbach_alpha(block)
+            low, high = stats.feldt_interval(alpha, n, len(d.items), rules.confidence)
+            row.update(alpha=alpha, ci_low=low, ci_high=high,
+                       status="low" if alpha < rules.reliability_threshold else "ok")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _reliability(scores: Scores, unit: str | None, scope: str) -> list[Finding]:
+    """Dimensions whose statements do not hang together: the unit's own reading when it has enough
+    respondents, else the organisation's."""
     out = []
     threshold = scores.rules.reliability_threshold
-    for r in scores.reliability[scores.reliability["status"] == "low"].itertuples():
+    table = reliability_for(scores, unit)
+    if unit is not None and (table["status"] == "not enough data").all():
+        table, whose = scores.reliability, " (organisation-wide)"
+    else:
+        whose = ""
+    for r in table[table["status"] == "low"].itertuples():
         out.append(Finding(
             "low_reliability", "medium",
-            f"The items of {r.name} do not hang together well (Cronbach's alpha {r.alpha:.2f}, 95% CI "
-            f"{r.ci_low:.2f}-{r.ci_high:.2f}, n={r.n}; under {threshold:.2f}): read its score with care.",
-            scope, (r.dimension,), (), {"alpha": float(r.alpha), "ci_low": float(r.ci_low),
-                                        "ci_high": float(r.ci_high), "n": int(r.n), "threshold": threshold}))
+            f"The statements of {r.name} do not hang together well{whose}: consistency {r.alpha:.2f} (95% CI "
+            f"{r.ci_low:.2f}-{r.ci_high:.2f}, n={r.n}) is under {threshold:.2f} (Cronbach's alpha); read its score "
+            f"with care.", scope, (r.dimension,), (), {"alpha": float(r.alpha), "ci_low": float(r.ci_low),
+                                                       "ci_high": float(r.ci_high), "n": int(r.n),
+                                                       "threshold": threshold}))
     return out
 
 
 def _archetypes(archetypes: Archetypes, scope: str, org_means: pd.Series) -> list[Finding]:
     if not archetypes.found:
-        return [Finding("no_archetypes", "info", f"No clear segments of respondents: {archetypes.reason}.", scope,
+        return [Finding("no_archetypes", "info", f"No distinct groups of respondents: {archetypes.reason}.", scope,
                         evidence={"reason": archetypes.reason, "n": archetypes.n_clustered})]
     out = []
-    dims = [c for c in archetypes.profiles.columns if c.startswith("z_")]
+    shapes = [c for c in archetypes.profiles.columns if c.startswith("shape_")]
+    mirror = f" Note: {archetypes.reason}." if archetypes.mirrors_units else ""
     for r in archetypes.reportable.itertuples():
         row = archetypes.profiles.set_index("archetype").loc[r.archetype]
-        z = row[dims].astype(float)
-        high = tuple(d[2:] for d in z[z >= 0.3].sort_values(ascending=False).index)
-        low = tuple(d[2:] for d in z[z <= -0.3].sort_values().index)
-        weakest = z.idxmin()[2:]
+        shape = row[shapes].astype(float)  # the pattern: members' scores against their own average
+        high = tuple(d[6:] for d in shape[shape >= PATTERN_THRESHOLD].sort_values(ascending=False).index)
+        low = tuple(d[6:] for d in shape[shape <= -PATTERN_THRESHOLD].sort_values().index)
+        weakest = shape.idxmin()[6:]
         shortfall = max(float(org_means[weakest] - row[weakest]), 0.0)
         out.append(Finding(
             "archetype", "info",
-            f"Archetype '{r.archetype}': {r.size} respondents ({r.share:.0%}), {r.pattern} compared with the "
-            f"organisation (stability {r.stability:.2f}).", scope, high + low, (r.archetype,),
+            f"Group '{r.archetype}': {r.share:.0%} of respondents ({int(r.size)}) rate {r.pattern} compared with "
+            f"their own average.{mirror}", scope, high + low, (r.archetype,),
             {"size": int(r.size), "share": float(r.share), "high": high, "low": low, "stability": float(r.stability),
-             "silhouette": float(archetypes.silhouette), "weakest": weakest, "shortfall": shortfall}))
+             "weakest": weakest, "shortfall": shortfall, "mirrors_units": bool(archetypes.mirrors_units)}))
     return out
 
 
@@ -258,12 +296,14 @@ def _unit_archetypes(archetypes: Archetypes, unit: str) -> list[Finding]:
     total = int(members.fillna(0).sum()) if members.notna().all() else None
     out = []
     profiles = archetypes.profiles.set_index("archetype")
-    for name, count in counts.sort_values(ascending=False).items():
-        share = f" ({count / total:.0%} of the unit's clustered respondents)" if total else ""
+    ordered = counts.sort_values(ascending=False)
+    for k, (name, count) in enumerate(ordered.items()):
+        largest = ", the largest group" if k == 0 and len(ordered) > 1 and count > ordered.iloc[1] else ""
+        share = f" ({count / total:.0%} of the unit's respondents with a full profile{largest})" if total else ""
         out.append(Finding(
             "archetype", "info",
-            f"{int(count)} respondents of {unit}{share} belong to the organisation-wide archetype '{name}' "
-            f"({profiles.loc[name, 'pattern']}).", unit, (), (name,),
+            f"{int(count)} respondents of {unit}{share} share the organisation-wide pattern '{name}' "
+            f"(they rate {profiles.loc[name, 'pattern']} compared with their own average).", unit, (), (name,),
             {"size": int(count), "share": count / total if total else float("nan"), "high": (), "low": (),
              "archetype_share": float(profiles.loc[name, "share"])}))
     return out

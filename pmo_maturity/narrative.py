@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from ._resources import template_dir
 from .archetypes import Archetypes
-from .findings import Findings, find_findings
+from .findings import Findings, find_findings, reliability_for
 from .headcount import read_headcount, response_rate
-from .recommendations import WINDOWS, Plan, recommend
+from .recommendations import PLAN_RULES, WINDOWS, Plan, recommend
 from .responses import FLAGS, REASONS
 from .scoring import ORGANISATION, Scores
 
@@ -302,16 +303,19 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
             shown = archetypes.reportable
             names = "; ".join(f"'{r.archetype}' ({r.share:.0%})" for r in shown.itertuples())
             archetypes_line = f"{len(shown)} groups of respondents with a shared pattern of answers: {names}."
+            if archetypes.mirrors_units:
+                archetypes_line += f" Note: {archetypes.reason}."
         elif archetypes.found:
             archetypes_line = "No group of respondents with a shared pattern of answers is large enough to be shown."
         else:
-            archetypes_line = "No distinct groups of respondents: views vary, but not in separate patterns."
+            archetypes_line = f"No distinct groups of respondents: {archetypes.reason}."
     elif archetypes is not None and archetypes.found:
         members = findings.of("archetype")
         if members and members[0].evidence["share"] == members[0].evidence["share"]:  # not NaN
             top = members[0]
             share = top.evidence["share"]
-            largest = ", the largest group" if len(members) > 1 else ""
+            others = [m.evidence["share"] for m in members[1:]]
+            largest = ", the largest group" if others and share > max(others) else ""
             archetypes_line = (f"{share:.0%} of the unit's respondents{largest} share the pattern "
                                f"'{top.groups[0]}'.")
     return {
@@ -332,18 +336,26 @@ def _dimension_context(scores: Scores, findings: Findings, plan: Plan, table: pd
     for d in q.dimensions:
         row = table.loc[d.id]
         level = None if _missing(row["level"]) else int(row["level"])
-        nxt = level + 1 if level is not None and level < len(q.levels) else None
         t = targets.loc[d.id]
+        low, high = row["level_ci_low"], row["level_ci_high"]
+        between = []
+        if level is not None and not _missing(low) and not _missing(high) and int(low) != int(high):
+            # The interval spans levels: no descriptor is stated as fact, each possible one is quoted.
+            between = [{"name": q.level_name(lv), "text": q.descriptor(d.id, lv)} for lv in range(int(low), int(high) + 1)]
+        top = max(int(high) if between else (level or 0), level or 0)
+        nxt = top + 1 if level is not None and top < len(q.levels) else None
         notes = [f.title for f in findings if d.id in f.dimensions and f.kind in
                  ("perception_gap", "low_agreement", "low_reliability")]
         actions = [a["title"] for a in plan.actions.to_dict("records") if a["dimension"] == d.id]
         out.append({
             "id": d.id, "name": d.name, "mean": row["mean"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-            "n": int(row["n"]), "index": row["index"], "level_name": row["level_name"],
-            "today": q.descriptor(d.id, level) if level else "", "next_name": q.level_name(nxt) if nxt else "",
-            "next": q.descriptor(d.id, nxt) if nxt else "", "target_level": int(t["target_level"]),
-            "target_name": q.level_name(t["target_level"]), "target_score": t["target_score"], "gap": t["gap"],
-            "at_target": bool(t["at_target"]), "scored": bool(t["scored"]), "findings": notes, "actions": actions,
+            "n": int(row["n"]) if not _missing(row["n"]) and row["n"] is not pd.NA else 0, "index": row["index"],
+            "level_name": row["level_name"], "reading": q.level_reading(row["level"], low, high) if level else "",
+            "between": between, "today": q.descriptor(d.id, level) if level else "",
+            "next_name": q.level_name(nxt) if nxt else "", "next": q.descriptor(d.id, nxt) if nxt else "",
+            "target_level": int(t["target_level"]), "target_name": q.level_name(t["target_level"]),
+            "target_score": t["target_score"], "gap": t["gap"], "status": t["status"],
+            "scored": bool(t["scored"]), "findings": notes, "actions": actions,
         })
     out.sort(key=lambda x: (_missing(x["mean"]), x["mean"]))  # weakest first: where the work is
     return out
@@ -353,9 +365,7 @@ def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | N
     q = scores.questionnaire
     quality = _quality_for(scores, unit)
     rate = response_rate(headcount, int(scores.overall_for(unit)["n"]), unit, scores.unit_names)
-    reliability = [{"name": r.name, "alpha": None if _missing(r.alpha) else r.alpha, "ci_low": r.ci_low,
-                    "ci_high": r.ci_high, "n": r.n, "status": _reliability_word(r.status)}
-                   for r in scores.reliability.itertuples()]
+    reliability, reliability_scope = _reliability_rows(scores, unit)
     return {
         "quality": quality, "source_name": re.split(r"[\\/]", str(quality["source"]["file"]))[-1],
         "unit": unit, "file_rows": scores.data_quality["rows_in"],
@@ -365,43 +375,77 @@ def _method_context(scores: Scores, unit: str | None, archetypes: Archetypes | N
         "suppressed_count": len(scores.suppressed_units) if unit is None else 0,
         "identifiers_dropped": scores.data_quality.get("identifiers_dropped", []),
         "comments_screened": scores.data_quality.get("comments_screened", 0),
-        "reliability": reliability, "agreement_line": _agreement_line(scores, unit),
-        "icc_line": _icc_line(scores) if unit is None else "",
-        "archetype_method": archetypes.method if archetypes is not None else "",
-        "rules": scores.rules.describe(q), "provenance": scores.provenance,
+        "reliability": reliability, "reliability_scope": reliability_scope,
+        "agreement_line": _agreement_line(scores, unit), "icc_line": _icc_line(scores) if unit is None else "",
+        "archetype_method": _archetype_method(archetypes) if archetypes is not None else "",
+        "rules": scores.rules.describe(q), "plan_rules": [PRIORITY_WORDS, *PLAN_RULES],
+        "provenance": scores.provenance,
     }
 
 
+PRIORITY_WORDS = ("Actions are ranked by how far a dimension is from its target (in points), times the dimension's "
+                  "weight, times the action's expected impact (1-5), divided by its effort (small 1, medium 2, "
+                  "large 3).")
+
+
+def _reliability_rows(scores: Scores, unit: str | None) -> tuple[list[dict], str]:
+    """Whether each dimension's statements hang together (Cronbach's alpha with its Feldt interval):
+    the unit's own when it has enough respondents, otherwise the organisation's, said so."""
+    table = scores.reliability
+    scope = "the organisation"
+    if unit is not None and scores.responses is not None:
+        own = reliability_for(scores, unit)
+        if (own["status"] != "not enough data").any():
+            table, scope = own, unit
+        else:
+            scope = (f"the organisation (all {int(scores.overall_for()['n'])} respondents: {unit} has fewer than "
+                     f"{scores.rules.min_reliability_n})")
+    rows = [{"name": r.name, "alpha": None if _missing(r.alpha) else r.alpha, "ci_low": r.ci_low,
+             "ci_high": r.ci_high, "n": r.n, "status": _reliability_word(r.status)} for r in table.itertuples()]
+    return rows, scope
+
+
+def _archetype_method(archetypes: Archetypes) -> str:
+    return ("Groups of respondents are found in each person's pattern of answers: their score on each dimension "
+            "compared with their own average, so that groups differ in what they rate high or low, not in how "
+            "positive they are overall (Gaussian mixtures with the number of groups chosen by BIC, one group "
+            "allowed; groups must be separate peaks and stable when the respondents are resampled, bootstrap "
+            f"Jaccard). {archetypes.n_clustered} respondents with every dimension scored took part"
+            + (f"; {archetypes.n_excluded} with a dimension missing did not" if archetypes.n_excluded else "") + ".")
+
+
 def _reliability_word(status: str) -> str:
-    return {"ok": "items hang together", "low": "low: read the score with care", "not enough data":
-            "not enough respondents", "single item": "one item"}.get(status, status)
+    return {"ok": "the statements hang together", "low": "low: read the score with care", "not enough data":
+            "too few respondents", "single item": "one statement"}.get(status, status)
 
 
 def _agreement_line(scores: Scores, unit: str | None) -> str:
     a = scores.agreement
     threshold = scores.rules.agreement_threshold
     if a.empty:
-        return "Agreement within units (rwg(j)) needs a business unit column."
+        return "Agreement within units needs a business unit column."
     if unit is not None:
         rows = a[a["unit"] == unit]
         low = rows[rows["status"] == "low"]
         median = rows["rwg_j"].median()
-        return (f"Agreement within the unit, rwg(j), has a median of {median:.2f} across dimensions; "
-                f"{len(low)} of {len(rows)} dimensions are under {threshold:.2f}, a rule of thumb (LeBreton & "
-                f"Senter 2008) below which the average hides divergent views.")
-    shown = a[a["status"] != "suppressed"]
+        return (f"Do people in {unit} agree? Agreement runs from 0 (answers as scattered as chance) to 1 (everyone "
+                f"gives the same answer); its median across dimensions is {median:.2f}, and {len(low)} of {len(rows)} "
+                f"dimensions are under {threshold:.2f}, below which an average hides divergent views (a rule of "
+                f"thumb; within-group agreement rwg(j), James, Demaree & Wolf 1984; LeBreton & Senter 2008).")
+    shown = a[a["rwg_j"].notna()]
     if shown.empty:
-        return "Agreement within units (rwg(j)) is not shown: no unit has enough respondents to be reported."
+        return "Agreement within units is not shown: no unit has enough respondents to be reported."
     low = shown[shown["status"] == "low"]
-    return (f"Agreement within units, rwg(j): {len(low)} of {len(shown)} unit-dimension pairs are under "
-            f"{threshold:.2f} (median {shown['rwg_j'].median():.2f}); 0.70 is a rule of thumb (LeBreton & Senter "
-            f"2008), not a law.")
+    return (f"Do people within each unit agree? In {len(low)} of {len(shown)} unit-dimension pairs agreement is under "
+            f"{threshold:.2f} (median {shown['rwg_j'].median():.2f} on a 0-1 scale), below which an average hides "
+            f"divergent views (a rule of thumb; within-group agreement rwg(j), LeBreton & Senter 2008).")
 
 
 def _icc_line(scores: Scores) -> str:
-    icc = scores.icc
+    icc = scores.icc.dropna(subset=["icc1"]) if len(scores.icc) else scores.icc
     if icc.empty:
         return ""
-    return (f"Units differ from each other: ICC(1) from {icc['icc1'].min():.2f} to {icc['icc1'].max():.2f} "
-            f"(the share of the variance that lies between units) and ICC(2) from {icc['icc2'].min():.2f} to "
-            f"{icc['icc2'].max():.2f} (the reliability of the unit averages) across the dimensions.")
+    return (f"How much do units differ? Between {icc['icc1'].min():.0%} and {icc['icc1'].max():.0%} of the differences "
+            f"between respondents lie between units rather than within them (ICC(1)), and the unit averages are "
+            f"{icc['icc2'].min():.2f} to {icc['icc2'].max():.2f} reliable on a 0-1 scale (ICC(2); Bliese 2000), "
+            f"across the dimensions, for the units shown.")

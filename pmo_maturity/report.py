@@ -130,7 +130,7 @@ class Report:
     def profile_chart(self) -> charts.Chart:
         org = self.scores.organisation if self.unit else None
         return charts.radar(self.scores.questionnaire, self._scope_table(), org, self._target_scores(),
-                            self.unit or "Organisation")
+                            self.unit or "Organisation", self.plan.targets.set_index("dimension")["status"])
 
     def scores_chart(self) -> charts.Chart:
         return charts.dimension_scores(self.scores.questionnaire, self._scope_table(), self._target_scores())
@@ -154,15 +154,16 @@ class Report:
 
     def archetypes_chart(self) -> charts.Chart | Html:
         archetypes = self.analysis.archetypes
+        title = "Groups of respondents with a shared pattern"
         if not archetypes.found:
-            return _section("Archetypes", Markup("<p>No clear segments of respondents: {}.</p>").format(
-                archetypes.reason), f"No clear segments: {archetypes.reason}")
-        points, labels = _projection(self.scores, archetypes, self.unit)
+            return _section(title, Markup("<p>No distinct groups of respondents: {}.</p>").format(archetypes.reason),
+                            f"No distinct groups: {archetypes.reason}")
         profiles = archetypes.profiles
         if self.unit is not None:  # only the archetypes the unit's composition may show
             shown = archetypes.composition_units.get(self.unit, pd.Series(dtype=float)).dropna().index
             profiles = profiles.assign(suppressed=profiles["suppressed"] | ~profiles["archetype"].isin(shown))
-        return charts.archetype_profiles(self.scores.questionnaire, profiles, points, labels)
+        organisation = self.scores.organisation.set_index("dimension")["mean"]
+        return charts.archetype_profiles(self.scores.questionnaire, profiles, organisation)
 
     def roadmap_chart(self) -> charts.Chart:
         return charts.roadmap(self.plan.actions)
@@ -197,22 +198,6 @@ def _header(title: str, subtitle: str, index_url: str | None) -> Html:
 
 def _section(title: str, body: Markup, text: str = "") -> Html:
     return Html(Markup('<section class="pmo-section"><h2>{}</h2>{}</section>').format(title, body), text or title)
-
-
-def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """First two principal components of the standardised profiles of clustered respondents
-    (of the unit when given), for reportable archetypes only."""
-    points = archetypes.projection.to_numpy(dtype=float)
-    resp = scores.respondents.set_index("respondent_id").loc[archetypes.labels.index]
-    labels = archetypes.labels.to_numpy()
-    keep = np.isin(labels, archetypes.reportable["archetype"].to_numpy())
-    if unit is not None:
-        keep &= (resp["unit"] == unit).to_numpy()
-    if len(points) > 5000:  # a readable scatter: a seeded sample
-        chosen = np.zeros(len(points), dtype=bool)
-        chosen[np.random.default_rng(scores.rules.seed).choice(len(points), 5000, replace=False)] = True
-        keep &= chosen
-    return points[keep], labels[keep]
 
 
 def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,

@@ -99,36 +99,40 @@ class ScoringRules:
         return self.gap_threshold if self.gap_threshold is not None else questionnaire.default_gap_threshold
 
     def describe(self, questionnaire: Questionnaire) -> list[str]:
-        """The scoring rules in plain words, with this run's settings."""
+        """The scoring rules in plain words, with this run's settings (technical names in parentheses)."""
         s = questionnaire.scale
         bounds = questionnaire.level_bounds
         bands = ", ".join(f"{lv.level} {lv.name} from {bounds[i]:.2f}" for i, lv in enumerate(questionnaire.levels))
         pct = int(round(self.min_answered * 100))
         return [
             f"Answers are on a {s.min}-{s.max} scale; labels count as their scale point; "
-            f"{', '.join(s.na_labels)} and blanks are missing, not zero; anything else is quarantined.",
-            f"Reverse-keyed items are reversed before scoring: x' = {s.min} + {s.max} - x.",
-            f"A respondent's dimension score is the mean of their answered items of that dimension, when at "
-            f"least {pct}% of the items (rounded up) are answered; otherwise it is missing.",
-            f"A group's dimension score is the mean of its respondents' dimension scores, with n and a "
-            f"{self.confidence:.0%} interval: a seeded percentile bootstrap ({self.n_resamples} resamples) for "
-            f"groups of up to {self.bootstrap_max_n}, a Student t interval above that.",
+            f"{', '.join(s.na_labels)} and blanks are missing, not zero; anything else is set aside with its reason.",
+            f"Statements worded the other way round are turned round before scoring: x' = {s.min} + {s.max} - x "
+            f"(reverse-keyed items).",
+            f"A person's score on a dimension is the mean of their answers to its statements, when they answered at "
+            f"least {pct}% of them (rounded up); otherwise they have no score on it.",
+            f"A group's score is the mean of its people's scores, with how many they are (n) and a {self.confidence:.0%} "
+            f"interval: {self.n_resamples} seeded resamples of the group's people (percentile bootstrap) for groups of "
+            f"up to {self.bootstrap_max_n}, Student's t above that.",
             f"Index 0-100 = (score - {s.min}) / ({s.max} - {s.min}) x 100.",
-            f"Levels are score bands: {bands} (up to {s.max}).",
-            "The overall integration index is the weighted mean of the dimension scores. Its continuous level "
-            "is the band of that index; its staged level is the lowest dimension level (an organisation is "
+            f"Levels are score bands: {bands} (up to {s.max}); a score is read as displayed, to two decimals.",
+            "The overall integration index is the weighted mean of the dimension scores. Its level is the band of "
+            "that index; the strictest reading is the lowest dimension level (staged level: an organisation is "
             "only as integrated as its least integrated dimension).",
-            f"Reliability: Cronbach's alpha on reverse-scored items with pairwise-complete covariances and a "
-            f"Feldt interval; flagged under {self.reliability_threshold:.2f}; not reported under "
-            f"{self.min_reliability_n} respondents.",
-            f"Agreement within a unit: rwg(j) against the uniform null (A^2 - 1)/12 = "
-            f"{stats.uniform_null_variance(s.points):.2f}; flagged under {self.agreement_threshold:.2f} "
-            f"(a rule of thumb). ICC(1) and ICC(2) from a one-way ANOVA across units.",
-            f"Perception gaps between roles are flagged at {self.gap_points(questionnaire):.2f} points "
-            f"(one eighth of the scale range unless set), only between reportable groups.",
-            f"Privacy: groups under {self.min_group_size} respondents are suppressed, with complementary "
-            f"suppression so that no group can be recovered by subtraction; comments are shown only for "
-            f"groups of at least {self.min_comment_group}.",
+            f"A dimension's statements should hang together: consistency of {self.reliability_threshold:.2f} or more "
+            f"on a 0-1 scale (Cronbach's alpha with pairwise-complete covariances and a Feldt interval), not "
+            f"reported under {self.min_reliability_n} respondents.",
+            f"Agreement within a unit is read against answers as scattered as chance (rwg(j) with the uniform null "
+            f"(A^2 - 1)/12 = {stats.uniform_null_variance(s.points):.2f}); under {self.agreement_threshold:.2f} the "
+            f"average hides divergent views (a rule of thumb). How much units differ: ICC(1) and ICC(2) from a "
+            f"one-way ANOVA across the units shown.",
+            f"Gaps between roles count from {self.gap_points(questionnaire):.2f} points (one eighth of the scale "
+            f"range unless set) when they stay clear of zero after allowing for the number of comparisons in the "
+            f"scope (Welch's interval, Holm's adjustment), and only between groups large enough to show.",
+            f"Privacy: groups under {self.min_group_size} respondents are not shown, nor anything that would let "
+            f"one be worked out by subtraction, dimension by dimension (complementary suppression, checked "
+            f"exactly); comments are shown only for groups of at least {self.min_comment_group}, with personal "
+            f"details removed.",
         ]
 
 

@@ -80,15 +80,18 @@ def test_heatmap_draws_only_reportable_units(sample_scores, questionnaire):
     assert all(re.sub(r"\s+", " ", u).split(" ")[0] in text for u in sample_scores.reportable_units)
 
 
-def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire):
+def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire, sample_scores):
     profiles = archetypes.profiles.copy()
     hidden = profiles.iloc[-1]["archetype"]
     profiles.loc[profiles.index[-1], "suppressed"] = True
-    chart = charts.archetype_profiles(questionnaire, profiles)
+    organisation = sample_scores.organisation.set_index("dimension")["mean"]
+    chart = charts.archetype_profiles(questionnaire, profiles, organisation)
     assert hidden not in chart.shown and len(chart.shown) == len(profiles) - 1
     text = _image(chart)
     assert hidden.split(":")[0] not in text.replace("\n", " ")
     assert profiles.iloc[0]["archetype"] in chart.takeaway
+    # For executives: scale points, not standard deviations.
+    assert "Points above or below the organisation (1-5 scale)" in text and "SD" not in text
 
 
 def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire):
@@ -97,7 +100,8 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
     chart = charts.item_answers(questionnaire, sample_responses.data)
     assert "% favourable answers" in chart.takeaway
     text = _image(chart)
-    assert all(item in text for item in questionnaire.item_ids)
+    assert all(item.text[:40] in " ".join(text.split()) for item in questionnaire.items)
+    assert "(reverse-worded)" in text
     plan = recommend(sample_scores)
     road = charts.roadmap(plan.actions)
     assert plan.actions.iloc[0]["title"] in _image(road)
@@ -127,12 +131,13 @@ def test_category_labels_stand_beside_their_rows(sample_responses, sample_scores
     import pandas as pd
 
     placed = _placed_texts(charts.item_answers(questionnaire, sample_responses.data))
-    labels = [f"{i.id}{' (R)' if i.reverse else ''}" for i in questionnaire.items]
+    # Each statement is named by its own words (its first line when wrapped), never by an item code alone.
+    labels = [next(t for t in placed if len(t) > 15 and i.text.startswith(t.rstrip("\u2026"))) for i in questionnaire.items]
+    assert not any(i.id in placed for i in questionnaire.items)
     ys = [placed[label][1] for label in labels]
     assert ys == sorted(ys) and len(set(ys)) == len(labels)  # one row each, in order, downwards
-    assert len({placed[label][0] for label in labels}) == 1  # one column, right-aligned
     plot_left = min(x for text, (x, _) in placed.items() if text in ("100%", "50%"))
-    assert placed[labels[0]][0] < plot_left
+    assert all(placed[label][0] < plot_left for label in labels)  # every statement left of the plot
 
     target = pd.Series({d: 2.6 for d in questionnaire.dimension_ids})
     placed = _placed_texts(charts.dimension_scores(questionnaire, sample_scores.organisation, target))

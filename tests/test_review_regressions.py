@@ -133,7 +133,7 @@ def test_unscored_dimension_is_not_at_target(questionnaire, sample):
     vision = plan.targets.set_index("dimension").loc["vision"]
     assert not vision["at_target"] and not vision["scored"]
     html = str(write_narrative(scores, plan=plan).dimensions_html)
-    assert "Vision and strategic alignment: not scored" in html
+    assert "Vision and strategic alignment: not shown" in html and "Too few answers to show this dimension" in html
 
 
 def test_no_role_column_is_said_plainly(questionnaire):

@@ -229,8 +229,8 @@ def test_unknown_rule_is_refused(sample_responses):
 
 def test_rules_are_described_with_their_numbers(sample_scores):
     text = " ".join(sample_scores.rules.describe(sample_scores.questionnaire))
-    for needle in ("60%", "2000 resamples", "x' = 1 + 5 - x", "under 0.70", "0.50 points", "(A^2 - 1)/12 = 2.00",
-                   "under 5 respondents"):
+    for needle in ("60%", "2000 seeded resamples", "x' = 1 + 5 - x", "under 0.70", "0.50 points",
+                   "(A^2 - 1)/12 = 2.00", "under 5 respondents", "Holm's adjustment", "groups of at least 10"):
         assert needle in text
 
 
