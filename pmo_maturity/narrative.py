@@ -315,9 +315,9 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
             top = members[0]
             share = top.evidence["share"]
             others = [m.evidence["share"] for m in members[1:]]
-            largest = ", the largest group" if others and share > max(others) else ""
-            archetypes_line = (f"{share:.0%} of the unit's respondents{largest} share the pattern "
-                               f"'{top.groups[0]}'.")
+            largest = " (the largest group)" if others and share > max(others) else ""
+            archetypes_line = (f"{share:.0%} of the unit's respondents share the pattern "
+                               f"'{top.groups[0]}'{largest}.")
     return {
         "scope_name": "The organisation" if unit is None else unit,
         "scope_lower": "the organisation" if unit is None else unit,
