@@ -75,12 +75,15 @@ def run_unit(task: UnitTask) -> dict:
     try:
         from .execution import ASSESSMENT_PARAMETERS, execute_notebook, export_html, render_report, validate_parameters
 
+        # Readers get the HTML only: the executed notebook (code, parameters, paths) is kept only when
+        # the run fails, as the notebook with the error.
         if task.notebook in ("assessment", "portfolio"):
-            render_report(html, notebook=task.notebook, **task.parameters)
+            render_report(html, notebook=task.notebook, keep_notebook=False, **task.parameters)
         else:  # a consultant's own notebook: same parameters, same export
             validate_parameters(task.parameters, ASSESSMENT_PARAMETERS, Path(task.notebook).name)
             executed = execute_notebook(task.notebook, html.with_suffix(".ipynb"), dict(task.parameters))
             export_html(executed, html)
+            html.with_suffix(".ipynb").unlink(missing_ok=True)
         error_notebook.unlink(missing_ok=True)
         status, error = "ok", ""
     except Exception as err:  # report the failure, keep the other units going

@@ -367,7 +367,8 @@ def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, organisation: p
     ax.set_ylabel(f"Points above or below the organisation ({q.scale.min}-{q.scale.max} scale)", fontsize=8)
     limit = np.ceil(reach * 4) / 4
     ax.set_ylim(-limit, limit)
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.32), ncols=1)
+    if len(shown):
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.32), ncols=1)
     _style(ax)
     largest = shown.iloc[0] if len(shown) else None
     takeaway = (f"The largest group, '{largest['archetype']}' ({largest['share']:.0%} of respondents), rates "

@@ -8,7 +8,6 @@ the rules, the data-quality summary and the provenance needed to reproduce the n
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -316,15 +315,15 @@ class Scores:
 
 
 def _int(x) -> object:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else int(x)
+    return "" if pd.isna(x) else int(x)
 
 
 def _fmt(x, digits: int = 2) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+    return "" if pd.isna(x) else f"{x:.{digits}f}"
 
 
 def _fmt_ci(low, high) -> str:
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+    if pd.isna(low) or pd.isna(high):
         return ""
     return f"{low:.2f}-{high:.2f}"
 

@@ -10,7 +10,7 @@ import nbformat
 import papermill
 import pytest
 
-from pmo_maturity import ConfigurationError, ReportError
+from pmo_maturity import ConfigurationError, ReportError, load_responses, score
 from pmo_maturity.report import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, notebook_path, prepare,
                                  render_report, validate_parameters)
 
@@ -96,3 +96,38 @@ def test_suppressed_unit_gets_no_report(sample_scores):
         prepare(unit=hidden)
     with pytest.raises(ReportError, match="no such unit"):
         prepare(unit="Atlantis")
+
+
+def test_every_section_renders_when_dimensions_are_hidden(questionnaire):
+    """A unit with a hidden dimension (its complement answered "Not applicable" throughout one
+    dimension, a small unit beside it) still gets every section of its report."""
+    from pmo_maturity.sample import ROLES, generate_sample
+
+    data = generate_sample(questionnaire, units=[("Finance", 30), ("Sales", 25), ("Operations", 20), ("Legal", 3),
+                                                 ("Audit", 7)], small_units=0, bad_row_share=0, seed=41)
+    frame = data.frame.copy()
+    frame.loc[frame["business_unit"] == "Legal", "role"] = [ROLES[0], ROLES[1], ROLES[3]]
+    for unit, dim in (("Operations", "vision"), ("Audit", "change")):
+        items = questionnaire.dimension(dim).item_ids
+        frame[items] = frame[items].astype(object)
+        frame.loc[frame["business_unit"] == unit, items] = "Not applicable"
+    analysis = pm_analysis(frame, questionnaire)
+    units = analysis.scores.units
+    assert (units["hidden"] & ~units["suppressed"]).any()  # a shown unit with a hidden dimension
+    for unit in [None, *analysis.scores.reportable_units]:
+        rpt = prepare(unit=unit, analysis=analysis)
+        for section in (rpt.header, rpt.brief, rpt.scorecard, rpt.summary, rpt.profile_chart, rpt.scores_chart,
+                        rpt.gaps_chart, rpt.answers_chart, rpt.archetypes_chart, rpt.dimensions, rpt.plan_section,
+                        rpt.roadmap_chart, rpt.comments, rpt.method):
+            html = section()._repr_html_()
+            assert html and "nan" not in re.sub(r"<[^>]+>", " ", html).split(), (unit, section.__name__)
+
+
+def pm_analysis(frame, questionnaire):
+    from pmo_maturity.analysis import Analysis
+    from pmo_maturity.archetypes import cluster_respondents, cluster_units
+    from pmo_maturity.recommendations import default_catalogue
+
+    scores = score(load_responses(frame, questionnaire), n_resamples=200)
+    return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
+                    organisation="Test", catalogue=default_catalogue(questionnaire))
