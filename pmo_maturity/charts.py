@@ -327,7 +327,8 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gap
     _category_labels(ax, ys, [_wrap(q.dimension(d).name, 32) for d in dims[::-1]])
     _scale_ticks(ax, q)
     ax.set_ylim(-0.5, len(dims) - 0.5)
-    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    if role_names:
+        ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     _style(ax)
     flagged = gaps[gaps["flagged"].astype(bool)] if gaps is not None and len(gaps) else pd.DataFrame()
     widest = gaps.sort_values("difference", ascending=False).iloc[0] if gaps is not None and len(gaps) else None
