@@ -126,3 +126,24 @@ def test_comments_only_for_large_enough_groups(sample_scores, questionnaire):
     html = str(write_narrative(small).comments_html)
     assert "at least 10 respondents" in html and "&ldquo;" not in html
     assert not pd.isna(small.overall_for()["score"])
+
+
+def test_no_unflagged_gap_in_a_summary_sentence(sample_scores):
+    """Every perception gap a summary names is flagged, with its interval; in the demo no unit has a
+    flagged gap, so no unit summary names one although several have role spreads over 0.5."""
+    gaps = sample_scores.gaps
+    archetypes = cluster_respondents(sample_scores)
+    for unit in [None, *sample_scores.reportable_units]:
+        scope = unit or "Organisation"
+        text = write_narrative(sample_scores, unit=unit, archetypes=archetypes).summary_text
+        named = re.findall(r"perception gap, on ([\w -]+): (.+?) (\d\.\d\d) against (.+?) (\d\.\d\d)", text)
+        flagged = gaps[(gaps["scope"] == scope) & gaps["flagged"]]
+        for dim, higher, mean_h, lower, mean_l in named:
+            match = flagged[(flagged["higher"] == higher) & (flagged["lower"] == lower)]
+            assert len(match) and f"{match.iloc[0]['mean_higher']:.2f}" == mean_h, (scope, text)
+            assert "95% CI" in text
+        if flagged.empty:
+            assert not named and "No two roles see a dimension clearly" in text
+        else:
+            assert len(named) == 1, scope  # the organisation: its biggest clear gap
+    assert (gaps[gaps["scope"] != "Organisation"]["difference"] >= 0.5).any()
