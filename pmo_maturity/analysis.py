@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ._files import atomic_write_bytes
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
+from .digest import digest_of
 from .errors import ReportError
 from .questionnaire import load_questionnaire
 from .recommendations import Catalogue, default_catalogue
@@ -53,15 +54,25 @@ def analyse(responses: str | Path | None = None, questionnaire: str | Path | Non
 def save_analysis(analysis: Analysis, path: str | Path) -> str:
     """Save an analysis for the unit notebooks (atomically); returns its SHA-256.
 
-    The file is a pickle: load only files this kit wrote (the batch runner records each file's hash
-    and the notebooks check it).
+    Only aggregates are handed on: the scores' per-scope digests are built first, then the
+    respondent-level rows (the responses, each respondent's scores, the archetype of each) are left
+    out; a report needs none of them. The file is a pickle: load only files this kit wrote (the batch
+    runner records each file's hash and the notebooks check it).
     """
-    scores = analysis.scores
-    if scores.responses is not None and scores.responses.identifiers is not None:  # never handed on
-        analysis = replace(analysis, scores=replace(scores, responses=replace(scores.responses, identifiers=None)))
+    analysis = aggregates_only(analysis)
     payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(Path(path), payload, private=True)  # respondent-level data: the owner only
     return hashlib.sha256(payload).hexdigest()
+
+
+def aggregates_only(analysis: Analysis) -> Analysis:
+    """The analysis without any respondent-level row (what reports need, and all a worker gets)."""
+    scores = analysis.scores
+    digest_of(scores)  # built from the rows while they are here
+    scores = replace(scores, responses=None, respondents=scores.respondents.iloc[:0].copy())
+    archetypes = replace(analysis.archetypes, labels=analysis.archetypes.labels.iloc[:0],
+                         projection=analysis.archetypes.projection.iloc[:0])
+    return replace(analysis, scores=scores, archetypes=archetypes)
 
 
 def load_analysis(path: str | Path, sha256: str | None = None) -> Analysis:

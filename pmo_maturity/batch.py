@@ -193,8 +193,8 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work
     analysis = analyse(source, questionnaire, unit_column=by, min_group_size=min_group_size, seed=seed,
                        organisation=organisation)
     scores = analysis.scores
-    input_sha = scores.responses.input_hash  # the reader hashed the file as it read it
-    if not scores.responses.has_units:
+    input_sha = scores.provenance["input_sha256"]  # the reader hashed the file as it read it
+    if not scores.has_units:
         from .errors import ReportError
 
         raise ReportError(f"{source}: no business unit column found; pass the column with --by")
@@ -235,7 +235,7 @@ def _run(pool: Executor, source: Path, started, out: Path, units_dir: Path, work
 
     # Longest first, so that no worker is left alone with a long report at the end: the organisation
     # (every unit's plan) and the portfolio (every unit), then units by size.
-    sizes = scores.respondents["unit"].value_counts()
+    sizes = scores.overall[scores.overall["scope"] == "unit"].set_index("group")["n"].fillna(0)
     tasks.sort(key=lambda t: (t.name not in _WHOLE, -int(sizes.get(t.name, 0))))
 
     # 3. Run in parallel, recording each result as it arrives.

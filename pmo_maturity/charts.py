@@ -248,28 +248,25 @@ def dimension_scores(q: Questionnaire, scope: pd.DataFrame, target: pd.Series) -
 
 
 def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] = ()) -> Chart:
-    """Diverging stacked bars: share of disagreeing, neutral and agreeing answers per item.
+    """Diverging stacked bars: share of disagreeing, neutral and agreeing answers per statement.
 
-    ``answers`` holds raw answers (not reversed) of the scope's respondents, one column per item.
-    Reverse-keyed statements are marked (R): agreeing with them is the unfavourable answer.
-    ``hidden`` items are left out (too few answers to show; see ``Scores.item_hidden``).
+    ``answers`` has one row per statement of the scope: ``item, n, negative, neutral, positive``
+    (counts of raw answers below, at and above the scale's middle; see
+    :func:`pmo_maturity.digest.build`). Reverse-worded statements are said so: agreeing with them is
+    the unfavourable answer. ``hidden`` statements are left out (too few answers to show).
     """
-    scale = q.scale
-    middle = (scale.min + scale.max) / 2
-    items = [(d, item) for d in q.dimensions for item in d.items]
-    values = answers[[item.id for _, item in items]].to_numpy(dtype=float, copy=True)
-    values[:, np.isin([item.id for _, item in items], list(hidden))] = np.nan
-    n = (~np.isnan(values)).sum(axis=0)
-    answered = n > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        neg = (values < middle).sum(axis=0) / n * 100
-        pos = (values > middle).sum(axis=0) / n * 100
+    counts = answers.set_index("item")
+    items = [(d, item) for d in q.dimensions for item in d.items
+             if item.id in counts.index and item.id not in set(hidden) and counts.loc[item.id, "n"] > 0]
+    n = np.array([counts.loc[item.id, "n"] for _, item in items], dtype=float)
+    neg = np.array([counts.loc[item.id, "negative"] for _, item in items], dtype=float) / n * 100
+    pos = np.array([counts.loc[item.id, "positive"] for _, item in items], dtype=float) / n * 100
     # Each statement in its own words (two lines at most); reverse-worded ones say so.
     labels = [_wrap(_clip(item.text + (" (reverse-worded)" if item.reverse else ""), 104), 54) for _, item in items]
     frame = pd.DataFrame({"item": [item.id for _, item in items], "label": labels,
                           "reverse": [item.reverse for _, item in items],
                           "negative": neg, "neutral": 100 - neg - pos, "positive": pos,
-                          "dimension": [d.short for d, _ in items]})[answered].iloc[::-1]
+                          "dimension": [d.short for d, _ in items]}).iloc[::-1]
     height = max(4.0, 0.3 * len(frame) + 1)
     fig, ax = _figure(figsize=(9.5, height))
     fig.subplots_adjust(left=0.42, right=0.98, top=1 - 0.45 / height, bottom=0.5 / height)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .archetypes import PROFILE_THRESHOLD as PATTERN_THRESHOLD
 from .archetypes import Archetypes
+from .digest import digest_of
 from .scoring import ORGANISATION, Scores
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -216,31 +217,13 @@ def _agreement(scores: Scores, unit: str | None, scope: str) -> list[Finding]:
 
 
 def reliability_for(scores: Scores, unit: str | None = None) -> pd.DataFrame:
-    """Cronbach's alpha per dimension (with its Feldt interval) for the organisation, or computed on
-    one unit's respondents (``status`` "not enough data" under ``min_reliability_n``); the
-    columns of ``Scores.reliability``."""
-    if unit is None or scores.responses is None:
+    """Cronbach's alpha per dimension (with its Feldt interval) for the organisation, or the unit's
+    own (``status`` "not enough data" under ``min_reliability_n``); the columns of
+    ``Scores.reliability``."""
+    if unit is None:
         return scores.reliability
-    import numpy as np
-
-    from . import stats
-
-    rules, q = scores.rules, scores.questionnaire
-    data = scores.responses.data
-    items = scores.responses.items()[data["unit"].to_numpy() == unit]
-    rows = []
-    for d in q.dimensions:
-        block = items[d.item_ids]
-        n = int((block.notna().sum(axis=1) >= 2).sum())
-        row = {"dimension": d.id, "name": d.name, "n": n, "k": len(d.items), "alpha": np.nan, "ci_low": np.nan,
-               "ci_high": np.nan, "status": "single item" if len(d.items) < 2 else "not enough data"}
-        if len(d.items) >= 2 and n >= rules.min_reliability_n:
-            alpha = stats.cronbach_alpha(block)
-            low, high = stats.feldt_interval(alpha, n, len(d.items), rules.confidence)
-            row.update(alpha=alpha, ci_low=low, ci_high=high,
-                       status="low" if alpha < rules.reliability_threshold else "ok")
-        rows.append(row)
-    return pd.DataFrame(rows)
+    table = digest_of(scores).reliability
+    return table[table["unit"] == unit].drop(columns="unit").reset_index(drop=True)
 
 
 def _reliability(scores: Scores, unit: str | None, scope: str) -> list[Finding]:
@@ -311,10 +294,8 @@ def _unit_archetypes(archetypes: Archetypes, unit: str) -> list[Finding]:
 
 def _data_quality(scores: Scores, unit: str | None, scope: str) -> list[Finding]:
     dq = scores.data_quality
-    if unit is not None and scores.responses is not None:  # the unit's own rows
-        s = scores.responses.for_unit(unit).summary
-        dq = {**dq, "rows_in": s["rows_in"], "rows_quarantined": s["rows_quarantined"],
-              "quarantined_by_reason": s["quarantined_by_reason"], "flagged": s["flagged"]}
+    if unit is not None:  # the unit's own rows
+        dq = {**dq, **digest_of(scores).quality[unit]}
     out = []
     if dq["items_missing"]:
         out.append(Finding("data_quality", "high",

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from ._resources import template_dir
 from .archetypes import Archetypes
+from .digest import digest_of
 from .findings import Findings, find_findings, reliability_for
 from .headcount import read_headcount, response_rate
 from .recommendations import PLAN_RULES, WINDOWS, Plan, recommend
@@ -231,45 +232,16 @@ def _brief_context(scores: Scores, unit: str | None, plan: Plan, headcount, name
 def _quality_for(scores: Scores, unit: str | None) -> dict:
     """The data-quality counts of the organisation's file, or of one unit's rows in it."""
     quality = scores.data_quality
-    if unit is not None and scores.responses is not None:
-        s = scores.responses.for_unit(unit).summary
-        quality = {**quality, "rows_in": s["rows_in"], "rows_scored": s["rows_accepted"],
-                   "rows_quarantined": s["rows_quarantined"], "quarantined_by_reason": s["quarantined_by_reason"],
-                   "flagged": s["flagged"]}
+    if unit is not None:
+        quality = {**quality, **digest_of(scores).quality[unit]}
     return quality
 
 
-def comment_context(scores: Scores, unit: str | None, limit: int = 8) -> dict:
-    """Free-text comments of the scope, only when it has ``min_comment_group`` respondents or more.
-
-    Comments are shown without respondent ids, units or roles, and only from units large enough to
-    show comments of their own (so no subtraction reveals a small unit's); identical comments are counted once
-    with how many gave them; the selection is deterministic (most frequent, then first in the file).
-    """
-    scope_name = "the organisation" if unit is None else unit
-    data = scores.responses.data if scores.responses is not None else pd.DataFrame(columns=["comment", "unit"])
-    minimum = scores.rules.min_comment_group
-    if scores.responses is not None and scores.responses.has_units:
-        # Only comments of units that may show comments themselves: otherwise the organisation's list
-        # minus the units' lists would reveal the comments of a small unit.
-        sizes = data["unit"].value_counts()
-        allowed = set(sizes[sizes >= minimum].index) - set(scores.suppressed_units)
-        data = data[data["unit"].isin(allowed)]
-    if unit is not None:
-        data = data[data["unit"] == unit]
-    n = len(data)
-    base = {"scope_name": scope_name, "comments": [], "shown": 0, "total": 0}
-    if n < minimum:
-        return {**base, "reason": f"Comments are shown only for groups of at least {minimum} respondents."}
-    texts = data["comment"].dropna().astype(str).str.strip()
-    texts = texts[texts != ""]
-    if texts.empty:
-        return {**base, "reason": "No respondent left a comment."}
-    counts = texts.value_counts(sort=False)
-    first = {t: i for i, t in reversed(list(enumerate(texts)))}
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], first[kv[0]]))[:limit]
-    return {**base, "comments": [{"text": t, "count": int(c)} for t, c in ordered], "shown": len(ordered),
-            "total": int(len(texts)), "reason": ""}
+def comment_context(scores: Scores, unit: str | None) -> dict:
+    """The comments a scope may show (see :func:`pmo_maturity.digest.comments`), for the template."""
+    found = digest_of(scores).comments[unit or ORGANISATION]
+    return {"scope_name": "the organisation" if unit is None else unit, "comments": found["comments"],
+            "shown": len(found["comments"]), "total": found["total"], "reason": found["reason"]}
 
 
 _BREAKS = re.compile(r"<(?:/p|/li|br\s*/?|/h\d|/tr)>", re.IGNORECASE)
@@ -324,7 +296,7 @@ def _summary_context(scores, findings, plan, archetypes, table, overall, unit) -
         "overall": overall.to_dict(), "strongest": described(scored["mean"].idxmax()),
         "weakest": described(scored["mean"].idxmin()), "gap": gap,
         "gap_dimension": gap_dimension, "gap_threshold": scores.rules.gap_points(q),
-        "has_roles": scores.responses is None or scores.responses.has_roles,
+        "has_roles": scores.has_roles,
         "archetypes_line": archetypes_line,
     }
 
@@ -393,7 +365,7 @@ def _reliability_rows(scores: Scores, unit: str | None) -> tuple[list[dict], str
     the unit's own when it has enough respondents, otherwise the organisation's, said so."""
     table = scores.reliability
     scope = "the organisation"
-    if unit is not None and scores.responses is not None:
+    if unit is not None:
         own = reliability_for(scores, unit)
         if (own["status"] != "not enough data").any():
             table, scope = own, unit

@@ -28,6 +28,7 @@ from .archetypes import Archetypes
 from .errors import ReportError
 from .findings import Findings, find_findings
 from .narrative import Narrative, render, write_narrative
+from .digest import digest_of
 from .headcount import read_headcount, response_rate
 from .recommendations import Plan, consolidate, recommend, resolve_target
 from .sample import sample_headcount_path
@@ -136,11 +137,10 @@ class Report:
         return charts.dimension_scores(self.scores.questionnaire, self._scope_table(), self._target_scores())
 
     def answers_chart(self) -> charts.Chart:
-        responses = self.scores.responses
-        data = responses.data if self.unit is None else responses.data[responses.data["unit"] == self.unit]
         hidden = self.scores.item_hidden
         hidden = list(hidden.columns[hidden.loc[self.scope].to_numpy(dtype=bool)]) if self.scope in hidden.index else []
-        return charts.item_answers(self.scores.questionnaire, data, hidden=hidden)
+        return charts.item_answers(self.scores.questionnaire, digest_of(self.scores).answers_of(self.scope),
+                                   hidden=hidden)
 
     def gaps_chart(self) -> charts.Chart:
         q = self.scores.questionnaire
@@ -347,7 +347,7 @@ def prepare_portfolio(responses: str | None = None, questionnaire: str | None = 
         analysis.organisation = organisation
     if headcount is None and responses is None and scores_file is None:
         headcount = str(sample_headcount_path())
-    if not analysis.scores.responses.has_units:
+    if not analysis.scores.has_units:
         raise ReportError("the portfolio view needs a business unit column (unit_column)")
     return Portfolio(analysis=analysis, target=resolve_target(target, analysis.scores.questionnaire),
                      headcount=read_headcount(headcount), index_url=index_url)

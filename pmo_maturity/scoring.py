@@ -190,6 +190,15 @@ class Scores:
     provenance: dict
     item_hidden: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     responses: Responses | None = field(default=None, repr=False)
+    digest: object | None = field(default=None, repr=False)  # pmo_maturity.digest.Digest, built on demand
+
+    @property
+    def has_units(self) -> bool:
+        return bool(self.data_quality.get("has_units"))
+
+    @property
+    def has_roles(self) -> bool:
+        return bool(self.data_quality.get("has_roles"))
 
     # --- views -------------------------------------------------------------------------------
 
@@ -945,5 +954,6 @@ def _data_quality(responses: Responses) -> dict:
         "respondents_scored": s["respondents"], "quarantined_by_reason": s["quarantined_by_reason"],
         "flagged": s["flagged"], "items_missing": s["items_missing"], "layout": s["layout"],
         "source": s["source"], "identifiers_dropped": list(s.get("identifiers_dropped", [])),
-        "comments_screened": s.get("comments_screened"),
+        "comments_screened": s.get("comments_screened"), "has_units": responses.has_units,
+        "has_roles": responses.has_roles,
     }

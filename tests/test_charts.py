@@ -97,7 +97,9 @@ def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire, 
 def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire):
     from pmo_maturity import recommend
 
-    chart = charts.item_answers(questionnaire, sample_responses.data)
+    from pmo_maturity.digest import digest_of
+
+    chart = charts.item_answers(questionnaire, digest_of(sample_scores).answers_of("Organisation"))
     assert "% favourable answers" in chart.takeaway
     text = _image(chart)
     assert all(item.text[:40] in " ".join(text.split()) for item in questionnaire.items)
@@ -130,7 +132,9 @@ def test_category_labels_stand_beside_their_rows(sample_responses, sample_scores
     order; the scores chart puts the first dimension on top and whole numbers on its scale."""
     import pandas as pd
 
-    placed = _placed_texts(charts.item_answers(questionnaire, sample_responses.data))
+    from pmo_maturity.digest import digest_of
+
+    placed = _placed_texts(charts.item_answers(questionnaire, digest_of(sample_scores).answers_of("Organisation")))
     # Each statement is named by its own words (its first line when wrapped), never by an item code alone.
     labels = [next(t for t in placed if len(t) > 15 and i.text.startswith(t.rstrip("\u2026"))) for i in questionnaire.items]
     assert not any(i.id in placed for i in questionnaire.items)
