@@ -71,8 +71,9 @@ def _blas_controller():
 
     return ThreadpoolController()
 
-# Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label.
-OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN = 0, 1, 2, 3, 4
+# Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label, and for
+# spreadsheet cells 5 a boolean, 6 a formula error, 7 a formula without a stored value.
+OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN, BOOLEAN, FORMULA_ERROR, NOT_COMPUTED = range(8)
 
 
 @dataclass
@@ -91,15 +92,16 @@ class AnswerScan:
 
 def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tuple[np.ndarray, np.ndarray]],
                  n_items: int, low: float, high: float, reverse: np.ndarray,
-                 whole_numbers: set[int] = frozenset()) -> AnswerScan:
+                 whole_numbers: set[int] = frozenset(), missing_codes: tuple[float, ...] = ()) -> AnswerScan:
     """Assemble and validate the answer matrix.
 
     ``numeric`` maps item index -> raw numbers (checked here: whole points in [low, high]), as a
     float array or as an Arrow integer column (converted here, one block at a time);
     ``converted`` maps item index -> (values, codes) already parsed from text. Other items are
     missing. Columns in ``whole_numbers`` were typed as integers by the parser: when their
-    minimum and maximum are on the scale, no cell needs checking. The matrix is column-major;
-    rows are visited in cache-sized blocks.
+    minimum and maximum are on the scale, no cell needs checking. Numbers in ``missing_codes``
+    (don't-know codes, off the scale) are missing, not invalid. The matrix is column-major; rows
+    are visited in cache-sized blocks.
     """
     trusted = set()
     for j in whole_numbers & set(numeric):
@@ -120,7 +122,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
     def part(first: int, last: int) -> None:
         for start in range(first, last, block):
             _scan_block(start, min(last, start + block), values, numeric, converted, trusted, n_items, low, high,
-                        reverse, answered, row_low, row_high, reverse_answered, bad_parts)
+                        reverse, answered, row_low, row_high, reverse_answered, bad_parts, missing_codes)
 
     split_rows(n, block, part)
     if bad_parts:
@@ -134,7 +136,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
 
 
 def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, high, reverse, answered, row_low,
-                row_high, reverse_answered, bad_parts) -> None:
+                row_high, reverse_answered, bad_parts, missing_codes=()) -> None:
     """Fill and check rows ``start:stop`` of the answer matrix (threads work on disjoint rows)."""
     part = slice(start, stop)
     count, lo, hi, rev = answered[part], row_low[part], row_high[part], reverse_answered[part]
@@ -143,7 +145,7 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
         if j in numeric:
             _fill(column, numeric[j], start, stop)
             if j not in trusted:  # trusted columns were checked by their extremes
-                _check_numbers(column, j, start, low, high, bad_parts)
+                _check_numbers(column, j, start, low, high, bad_parts, missing_codes)
         elif j in converted:
             column[:] = converted[j][0][part]
         else:
@@ -157,11 +159,17 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
             rev |= present
 
 
-def _check_numbers(column: np.ndarray, j: int, start: int, low: float, high: float, bad_parts: list) -> None:
-    """Blank (NaN) and record the numbers of a block of item ``j`` that are not whole scale points."""
+def _check_numbers(column: np.ndarray, j: int, start: int, low: float, high: float, bad_parts: list,
+                   missing_codes: tuple[float, ...] = ()) -> None:
+    """Blank (NaN) and record the numbers of a block of item ``j`` that are not whole scale points
+    (don't-know codes are blanked without a record)."""
     with np.errstate(invalid="ignore"):
         whole = np.floor(column) == column
         bad = ~((column >= low) & (column <= high) & whole) & (column == column)
+    if missing_codes and bad.any():
+        coded = bad & np.isin(column, missing_codes)
+        column[coded] = np.nan
+        bad &= ~coded
     if bad.any():
         rows = np.flatnonzero(bad)
         bad_parts.append((rows + start, np.full(len(rows), j),  # list.append is atomic
