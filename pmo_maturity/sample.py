@@ -450,8 +450,9 @@ def _to_labels(column: pd.Series, q: Questionnaire) -> pd.Series:
 def write_export(sample: SampleData, path: str | Path, layout: str = "forms", *,
                  encoding: str = "utf-8", delimiter: str = ",", sheet: str = "Responses") -> Path:
     """Write a sample export to CSV (any encoding/delimiter) or XLSX (by the file suffix)."""
+    from .errors import OutputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = export_frame(sample, layout=layout)
     for c in ("start_time", "submitted_at", "Start time", "Completion time", "Timestamp"):
         if c in frame.columns:
@@ -460,8 +461,12 @@ def write_export(sample: SampleData, path: str | Path, layout: str = "forms", *,
         from .export import write_xlsx
 
         write_xlsx({sheet: frame}, path)
-    else:
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, encoding=encoding, sep=delimiter, lineterminator="\n")
+    except OSError as err:
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     return path
 
 
