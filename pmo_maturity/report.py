@@ -21,9 +21,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from . import charts
-from .analysis import Analysis, analyse, load_analysis, save_analysis  # noqa: F401 - the report's API too
+from .analysis import Analysis, analyse, check_reportable, load_analysis, save_analysis  # noqa: F401 - API too
 from .execution import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, execute_notebook,  # noqa: F401 - API too
-                        export_html, notebook_path, render_report, validate_parameters)
+                        export_html, notebook_parameters, notebook_path, render_report, validate_parameters)
 from .archetypes import Archetypes
 from .errors import ReportError
 from .findings import Findings, find_findings
@@ -196,29 +196,27 @@ def _projection(scores: Scores, archetypes: Archetypes, unit: str | None) -> tup
 
 
 def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,
-            unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-            headcount: int | dict | None = None, previous: str | None = None, scores_file: str | None = None,
-            scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
-            analysis: Analysis | None = None) -> Report:
+            unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
+            min_group_size: int = 5, headcount: int | dict | None = None, previous: str | None = None,
+            scores_file: str | None = None, scores_sha256: str | None = None, organisation: str = "",
+            seed: int = ScoringRules.seed, analysis: Analysis | None = None) -> Report:
     """Build a report for the organisation or one unit (the notebooks' first call).
 
     With ``scores_file`` (written by the batch runner) the organisation-wide analysis is loaded,
-    not recomputed. A unit must be reportable: a suppressed unit has no report.
+    not recomputed. ``load_options`` are the loader's options (a dict of
+    :class:`~pmo_maturity.LoadOptions` fields). A unit must be reportable: a suppressed unit has no
+    report.
     """
     if analysis is None:
         if scores_file:
             analysis = load_analysis(scores_file, scores_sha256)
         else:
-            analysis = analyse(responses, questionnaire, unit_column=unit_column, min_group_size=min_group_size,
-                               seed=seed, organisation=organisation)
+            analysis = analyse(responses, questionnaire, unit_column=unit_column, load_options=load_options,
+                               min_group_size=min_group_size, seed=seed, organisation=organisation)
     if organisation:
         analysis.organisation = organisation
+    check_reportable(analysis, unit)
     scores = analysis.scores
-    if unit is not None and unit not in scores.reportable_units:
-        hidden = scores.suppressed_units
-        why = ("it has too few respondents to be reported on its own" if unit in hidden
-               else f"there is no such unit; units are {scores.unit_names}")
-        raise ReportError(f"no report for unit {unit!r}: {why}")
     q = scores.questionnaire
     targets = resolve_target(target, q, unit)
     findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
@@ -307,13 +305,13 @@ class Portfolio:
 
 
 def prepare_portfolio(responses: str | None = None, questionnaire: str | None = None, *,
-                      unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-                      headcount: int | dict | None = None, scores_file: str | None = None,
+                      unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
+                      min_group_size: int = 5, headcount: int | dict | None = None, scores_file: str | None = None,
                       scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
                       analysis: Analysis | None = None) -> Portfolio:
     """Build the portfolio view (the portfolio notebook's first call)."""
-    report = prepare(responses, questionnaire, None, unit_column=unit_column, target=target,
-                     min_group_size=min_group_size, headcount=headcount, scores_file=scores_file,
+    report = prepare(responses, questionnaire, None, unit_column=unit_column, load_options=load_options,
+                     target=target, min_group_size=min_group_size, headcount=headcount, scores_file=scores_file,
                      scores_sha256=scores_sha256, organisation=organisation, seed=seed, analysis=analysis)
     if not report.scores.responses.has_units:
         raise ReportError("the portfolio view needs a business unit column (unit_column)")
