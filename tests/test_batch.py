@@ -74,6 +74,9 @@ def test_a_failing_unit_does_not_stop_the_others_and_resume_reruns_it(tmp_path, 
     sales = manifest["units"]["Sales"]
     assert sales["status"] == "failed" and "RuntimeError: planted failure" in sales["error"]
     assert "planted failure\nsecond line\n\t/usr/share/jupyter" in sales["error"]  # the whole message
+    screen = [line for line in first.output.splitlines() if line.startswith("failed: Sales")]
+    assert len(screen) == 1 and "RuntimeError: planted failure" in screen[0] and "manifest.json" in screen[0]
+    assert "/usr/share/jupyter" not in screen[0]  # a readable summary on screen
     assert (out / sales["error_notebook"]).exists()
     assert all(e["status"] == "ok" for u, e in manifest["units"].items() if u != "Sales")
     assert manifest["failed"] == ["Sales"] and manifest["exit_code"] == 1

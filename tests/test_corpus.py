@@ -1,15 +1,19 @@
 """Every file of the corpus (tests/corpus.py): loaded with every row accounted for, or refused in one line.
 
 For each generated file: ``rows in == accepted + quarantined == the data rows the file holds``, the
-reason each quarantined row is counted under and the warnings recorded, or the error that refuses
-the file.
+reason each quarantined row is counted under, the warnings recorded, the exit code of
+``pmo-maturity validate`` and no traceback.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from click.testing import CliRunner
 
 from pmo_maturity import PmoMaturityError, load_responses
+from pmo_maturity.cli import main
 
 from .corpus import CASES, describe
 
@@ -49,3 +53,26 @@ def test_corpus_file_through_the_api(case, tmp_path):
     assert set(r.warnings["warning"]) <= set(case.warnings)
     if case.check is not None:
         case.check(r)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_file_through_the_command_line(case, tmp_path):
+    path = case.build(tmp_path)
+    cli = [option.format(folder=tmp_path) for option in case.cli]
+    result = CliRunner().invoke(main, ["validate", str(path), *cli])
+    assert result.exit_code == case.expected_exit, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    if case.error is not None:
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+        assert re.search(case.error, lines[0]), lines[0]
+        named = [path.name, *(c for c in cli if c.startswith("--")), *(re.sub(r".*/", "", c) for c in cli)]
+        assert any(name in lines[0] for name in named), lines[0]
+    else:
+        quarantined = sum(case.reasons.values())
+        assert f"rows in {case.rows} = accepted {case.expected_accepted} + quarantined {quarantined}" in result.output
+        for reason in case.reasons:
+            assert reason in result.output
+        for warning in case.warnings:
+            assert warning in result.output

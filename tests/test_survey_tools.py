@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+
 from pmo_maturity import ScoringRules, generate_sample, load_responses, score
+from pmo_maturity.cli import main
 
 from .exports import TOOL_EXTRA_REASONS, TOOLS, qualtrics, qualtrics_mapping
 
@@ -63,6 +66,15 @@ def test_each_tool_export_scores_like_the_plain_export(tool, tmp_path, plain):
     scores = score(r, rules=RULES)
     for (name, got), (_, want) in zip(_tables(scores), _tables(plain_scores)):
         pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), obj=name)
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+def test_each_tool_export_scores_on_the_command_line_with_no_options(tool, tmp_path):
+    path, options = _build(tool, tmp_path)
+    args = ["--mapping-file", options["mapping_file"]] if options else []
+    result = CliRunner().invoke(main, ["score", str(path), *args])
+    assert result.exit_code == 0, result.output
+    assert "Business units" in result.output and "Finance" in result.output
 
 
 def test_qualtrics_preview_spam_and_unfinished_have_their_own_reasons(tmp_path):
