@@ -147,6 +147,8 @@ class SetAside:
 
 def set_aside(frame: pd.DataFrame, tool: str | None, alternative: dict[str, str]) -> SetAside | None:
     """Preview, test and spam responses and unfinished ones, from the tool's own columns."""
+    if tool not in ("Qualtrics", "LimeSurvey"):
+        return None  # no other tool exports responses that are not real ones
     n = len(frame)
     reasons = np.full(n, "", dtype=object)
     columns = np.full(n, "", dtype=object)

@@ -45,10 +45,12 @@ def meta_frame(frame: pd.DataFrame, rows: np.ndarray, meta: Mapping[str, str],
         column = frame[meta[role]]
         if role in TIME_ROLES:
             parsed, unreadable = parse_times(column)
-            raw = column.to_numpy(dtype=object)
-            found[role] = [(int(rows[k]), meta[role], "unreadable_time", raw[k],
-                            "not a date and time in a format the kit reads; taken as missing")
-                           for k in np.flatnonzero(unreadable)]
+            if unreadable.any():  # (the raw values only then: a million timestamps as objects is slow)
+                bad = np.flatnonzero(unreadable)
+                raw = column.take(bad).to_numpy(dtype=object)
+                found[role] = [(int(rows[k]), meta[role], "unreadable_time", value,
+                                "not a date and time in a format the kit reads; taken as missing")
+                               for k, value in zip(bad, raw)]
             return parsed
         cleaned = text(column)
         if column.dtype == object:
