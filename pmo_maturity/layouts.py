@@ -101,18 +101,19 @@ def _surveymonkey_names(frame: pd.DataFrame, info) -> tuple[list[str], dict[str,
     return unique_headers(names, info.path), alternative
 
 
+# The columns each tool writes first, in order (by name, or by LimeSurvey's code).
 _TOOL_SIGNS = (
-    ("LimeSurvey", {"submitdate", "lastpage"}),
-    ("Google Forms", {"timestamp"}),
-    ("MS Forms", {"id", "start time", "completion time"}),
+    ("LimeSurvey", ("id", "submitdate", "lastpage")),
+    ("MS Forms", ("id", "start time", "completion time")),
+    ("Google Forms", ("timestamp",)),
 )
 
 
 def tool_of(headers: list[str]) -> str | None:
-    """The survey tool whose columns these are, when they show it (else None)."""
-    names = {normalise_text(h) for h in headers} | {code_of(h) for h in headers}
+    """The survey tool whose columns these are, when its first columns show it (else None)."""
     for tool, signs in _TOOL_SIGNS:
-        if signs <= names:
+        first = headers[:len(signs)]
+        if len(first) == len(signs) and all(sign in (normalise_text(h), code_of(h)) for sign, h in zip(signs, first)):
             return tool
     return None
 

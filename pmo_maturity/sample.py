@@ -431,7 +431,8 @@ def export_frame(sample: SampleData | pd.DataFrame, questionnaire: Questionnaire
         return labelled[order].rename(columns={**FORMS_META, **texts})
     texts = {i.id: f"{GOOGLE_GRID} [{i.text}]" for i in q.items}
     labelled = labelled.drop(columns=["start_time"])
-    return labelled.rename(columns={**GOOGLE_META, **texts})
+    order = ["submitted_at", *(c for c in labelled.columns if c != "submitted_at")]  # Google's Timestamp first
+    return labelled[order].rename(columns={**GOOGLE_META, **texts})
 
 
 def _to_labels(column: pd.Series, q: Questionnaire) -> pd.Series:

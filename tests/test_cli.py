@@ -281,3 +281,21 @@ def test_mapping_file_and_na_code_on_the_command_line(runner, tmp_path, question
     result = runner.invoke(main, ["validate", str(path), "--mapping-file", str(mapping), "--na-code", "6"])
     assert result.exit_code == 0, result.output
     assert "rows in 12 = accepted 12 + quarantined 0" in result.output and "don't-know codes: 6" in result.output
+
+
+def test_control_characters_in_a_unit_name_reach_every_workbook(runner, tmp_path, questionnaire):
+    frame = pd.read_csv(sample_path())
+    frame.loc[frame["Business unit"] == "Finance", "Business unit"] = "Fin\x00ance\x07"
+    frame.loc[frame.index[:3], questionnaire.items[0].text] = "=cmd|' /C calc'!A0\r=1+2"
+    path = tmp_path / "control.csv"
+    frame.to_csv(path, index=False, lineterminator="\r\n")  # the CR inside a value is quoted
+    scores, quarantine = tmp_path / "s.xlsx", tmp_path / "q.xlsx"
+    result = runner.invoke(main, ["score", str(path), "-o", str(scores)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["validate", str(path), "--quarantine", str(quarantine)])
+    assert result.exit_code == 0, result.output
+    groups = set(pd.read_excel(scores, sheet_name="scores")["group"])
+    assert "Fin\ufffdance\ufffd" in groups
+    values = pd.read_excel(quarantine, sheet_name="quarantine")["value"].dropna().tolist()
+    risky = [v for v in values if "cmd" in v]  # (XML reads the CR back as a line feed)
+    assert len(risky) == 3 and all(v.startswith("'=cmd") and v.endswith("\n'=1+2") for v in risky)

@@ -17,6 +17,9 @@ from pmo_maturity.cli import main
 
 from .exports import TOOL_EXTRA_REASONS, TOOLS, qualtrics, qualtrics_mapping
 
+TOOL_NAMES = {"surveymonkey_csv": "SurveyMonkey", "surveymonkey_xlsx": "SurveyMonkey", "qualtrics_text": "Qualtrics",
+              "qualtrics_numeric": "Qualtrics", "google_forms": "Google Forms", "ms_forms_xlsx": "MS Forms",
+              "ms_forms_csv": "MS Forms", "limesurvey": "LimeSurvey"}
 SAMPLE = generate_sample(units=4, respondents_per_unit=(16, 24), small_units=1, seed=31)
 RULES = ScoringRules(n_resamples=500)
 
@@ -55,6 +58,7 @@ def test_each_tool_export_scores_like_the_plain_export(tool, tmp_path, plain):
     r = load_responses(path, **options)
     s, p = r.summary, plain_responses.summary
     extra = TOOL_EXTRA_REASONS.get(tool, {})
+    assert s["source"]["tool"] == TOOL_NAMES[tool]
     assert r.has_units and r.has_roles, s["metadata_columns"]
     assert s["items_matched"] == 40
     assert s["rows_in"] == p["rows_in"] + sum(extra.values()) == s["rows_accepted"] + s["rows_quarantined"]
