@@ -334,9 +334,13 @@ def _local_kernel_manager():
         async def _async_start_kernel(self, **kwargs) -> None:
             try:
                 await super()._async_start_kernel(**kwargs)
-            except BaseException:  # a kernel that does not start leaves no socket folder behind
-                if self.transport == "ipc":
-                    shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+            except BaseException:  # a kernel that does not start leaves no file behind
+                try:
+                    self.cleanup_connection_file()
+                    self.cleanup_ipc_files()
+                finally:
+                    if self.transport == "ipc":
+                        shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
                 raise
 
         start_kernel = _async_start_kernel
