@@ -57,6 +57,38 @@ def map_threads(function: Callable, items: list, rows: int | None = None) -> lis
         return list(pool.map(function, items))
 
 
+class Done:
+    """A result already there (a future's ``result``/``exception``, without a thread)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def exception(self):
+        return None
+
+
+class _Inline:
+    """An executor that runs each task at once."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def submit(self, function, *args):
+        return Done(function(*args))
+
+
+def beside(rows: int):
+    """An executor for work done beside the main pass: a thread on large files (numpy and Arrow
+    release the GIL), the calling thread on small ones, where starting a thread costs more."""
+    return ThreadPoolExecutor(max_workers=1) if rows >= PART_CHUNKS * CHUNK // 5 else _Inline()
+
+
 def _one_blas_thread():
     """Hold numpy's BLAS to one thread while our own threads run (restored on exit)."""
     return _blas_controller().limit(limits=1, user_api="blas")

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _csv_exact, _xlsx
-from ._scan import column_extremes
+from ._scan import Done, column_extremes
 from .errors import ResponsesError
 from .layouts import apply_layout
 
@@ -170,24 +170,11 @@ def _file_sha256(path: Path) -> str:
         raise ResponsesError(path, f"cannot be read: {err.strerror or err}") from err
 
 
-class _Done:
-    """A result already there (the future's interface, without a thread)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-    def exception(self):
-        return None
-
-
 def _read_csv(path, content: _Content, encoding, delimiter, text_columns, answer_columns, header_only) -> RawTable:
     # The hash (for provenance) runs in a thread while the file is parsed: hashlib releases the GIL.
     # A file that fits in the first read (64 KB) is hashed at once: a thread costs more.
     if header_only or len(content.head) < 65536:
-        digest_future = _Done(hashlib.sha256(content.head).hexdigest())
+        digest_future = Done(hashlib.sha256(content.head).hexdigest())
     else:
         hashing = ThreadPoolExecutor(max_workers=1)
         digest_future = hashing.submit(_file_sha256, path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import layouts
-from ._scan import AnswerScan, arrow_strings, arrow_valid, map_threads, scan_answers, split_rows
+from ._scan import AnswerScan, arrow_strings, beside, map_threads, scan_answers, split_rows
 from ._xlsx import CellError, Uncomputed
 from .errors import ResponsesError
 from .metadata import arrow_text as _arrow_text, meta_frame
@@ -644,7 +643,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, options: L
     # Whether any id repeats (a hash of every id) is worked out beside the answer scan: pyarrow
     # releases the GIL, so on a large file it costs little extra time (on a small one, a thread
     # costs more than the work).
-    with _beside(n) as pool:
+    with beside(n) as pool:
         ids_unique = pool.submit(_all_different, meta["respondent_id"])
         scan = _scan_items(frame, columns.items, q, table.info.integer_columns, options.na_codes,
                            cells=table.info.format != "csv")
@@ -691,7 +690,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, options: L
     extra = extra.reset_index(drop=True)
     # The flags (mostly Python) are worked out while the accepted rows are compacted (numpy and
     # Arrow, which release the GIL); both only read what they share.
-    with _beside(n) as pool:
+    with beside(n) as pool:
         flags = pool.submit(_flags, meta, q, ~rejected, scan)
         if rejected.any():
             keep = ~rejected
@@ -700,26 +699,6 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, options: L
         flags = flags.result()
     data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
     return _finish(data, records, flags, n, q, columns, table.info, "wide", options, warnings)
-
-
-class _Inline:
-    """An executor that runs each task at once (for work too small for a thread)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    def submit(self, function, *args):
-        from .readers import _Done
-
-        return _Done(function(*args))
-
-
-def _beside(rows: int):
-    """A thread for work done beside the main pass on large files; inline on small ones."""
-    return ThreadPoolExecutor(max_workers=1) if rows >= 50_000 else _Inline()
 
 
 def _set_aside(frame: pd.DataFrame, meta: pd.DataFrame, info: SourceInfo, records: list) -> np.ndarray:

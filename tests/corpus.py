@@ -12,7 +12,6 @@ accent), so that each case changes one thing and its expected counts follow from
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
@@ -20,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pmo_maturity import load_questionnaire
@@ -794,5 +792,3 @@ def describe() -> pd.DataFrame:
     return pd.DataFrame([{"case": c.name, "rows": c.rows, "accepted": c.expected_accepted, "reasons": c.reasons,
                           "warnings": c.warnings, "exit": c.expected_exit} for c in CASES])
 
-
-__all__ = ["CASES", "Case", "describe", "np", "codecs"]
