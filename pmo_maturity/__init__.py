@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING
 
 from ._version import kit_version
 from .errors import (
+    BatchLockedError,
     ConfigurationError,
+    MappingFileError,
+    NotebookError,
+    OptionError,
+    OutputError,
     PmoMaturityError,
     Problem,
     QuestionnaireError,
     ReportError,
     ResponsesError,
+    UnitNotReportableError,
+    UnknownNameError,
 )
 
 # The stage functions and types, by module. They are imported on first use, so that the command
@@ -30,10 +37,11 @@ _EXPORTS = {
     "batch": ("BatchResult", "run_batch"),
     "findings": ("Finding", "Findings", "find_findings"),
     "narrative": ("Narrative", "write_narrative"),
+    "options": ("LoadOptions", "read_mapping_file"),
     "questionnaire": ("Dimension", "Item", "Level", "Questionnaire", "Scale", "load_questionnaire"),
     "recommendations": ("Catalogue", "Plan", "load_catalogue", "recommend"),
     "execution": ("render_report",),
-    "responses": ("REASONS", "Responses", "load_responses"),
+    "responses": ("REASONS", "WARNINGS", "Responses", "load_responses"),
     "sample": ("SampleData", "generate_sample", "sample_path"),
     "scoring": ("ScoringRules", "Scores", "score"),
     "template": ("write_template",),
@@ -59,10 +67,11 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .batch import BatchResult, run_batch  # noqa: F401
     from .findings import Finding, Findings, find_findings  # noqa: F401
     from .narrative import Narrative, write_narrative  # noqa: F401
+    from .options import LoadOptions, read_mapping_file  # noqa: F401
     from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire  # noqa: F401
     from .recommendations import Catalogue, Plan, load_catalogue, recommend  # noqa: F401
     from .execution import render_report  # noqa: F401
-    from .responses import REASONS, Responses, load_responses  # noqa: F401
+    from .responses import REASONS, WARNINGS, Responses, load_responses  # noqa: F401
     from .sample import SampleData, generate_sample, sample_path  # noqa: F401
     from .scoring import Scores, ScoringRules, score  # noqa: F401
     from .template import write_template  # noqa: F401
@@ -72,6 +81,16 @@ __version__ = kit_version()
 
 __all__ = [
     "REASONS",
+    "WARNINGS",
+    "BatchLockedError",
+    "LoadOptions",
+    "MappingFileError",
+    "NotebookError",
+    "OptionError",
+    "OutputError",
+    "UnitNotReportableError",
+    "UnknownNameError",
+    "read_mapping_file",
     "Archetypes",
     "BatchResult",
     "Catalogue",

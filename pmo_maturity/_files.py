@@ -9,15 +9,24 @@ from pathlib import Path
 
 def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write to a temporary file beside ``path`` and rename it into place (readable by the owner
-    only when ``private``, else with the usual mode)."""
+    only when ``private``, else with the usual mode). A file that cannot be written raises
+    :class:`~pmo_maturity.errors.OutputError` naming it."""
+    from .errors import OutputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         file_mode(tmp, private)
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -57,6 +57,38 @@ def map_threads(function: Callable, items: list, rows: int | None = None) -> lis
         return list(pool.map(function, items))
 
 
+class Done:
+    """A result already there (a future's ``result``/``exception``, without a thread)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def exception(self):
+        return None
+
+
+class _Inline:
+    """An executor that runs each task at once."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def submit(self, function, *args):
+        return Done(function(*args))
+
+
+def beside(rows: int):
+    """An executor for work done beside the main pass: a thread on large files (numpy and Arrow
+    release the GIL), the calling thread on small ones, where starting a thread costs more."""
+    return ThreadPoolExecutor(max_workers=1) if rows >= PART_CHUNKS * CHUNK // 5 else _Inline()
+
+
 def _one_blas_thread():
     """Hold numpy's BLAS to one thread while our own threads run (restored on exit)."""
     return _blas_controller().limit(limits=1, user_api="blas")
@@ -71,8 +103,9 @@ def _blas_controller():
 
     return ThreadpoolController()
 
-# Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label.
-OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN = 0, 1, 2, 3, 4
+# Answer codes: 0 ok, 1 missing, 2 out of range, 3 between scale points, 4 unknown label, and for
+# spreadsheet cells 5 a boolean, 6 a formula error, 7 a formula without a stored value.
+OK, MISSING, OUT_OF_RANGE, NOT_ON_SCALE, UNKNOWN, BOOLEAN, FORMULA_ERROR, NOT_COMPUTED = range(8)
 
 
 @dataclass
@@ -91,15 +124,16 @@ class AnswerScan:
 
 def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tuple[np.ndarray, np.ndarray]],
                  n_items: int, low: float, high: float, reverse: np.ndarray,
-                 whole_numbers: set[int] = frozenset()) -> AnswerScan:
+                 whole_numbers: set[int] = frozenset(), missing_codes: tuple[float, ...] = ()) -> AnswerScan:
     """Assemble and validate the answer matrix.
 
     ``numeric`` maps item index -> raw numbers (checked here: whole points in [low, high]), as a
     float array or as an Arrow integer column (converted here, one block at a time);
     ``converted`` maps item index -> (values, codes) already parsed from text. Other items are
     missing. Columns in ``whole_numbers`` were typed as integers by the parser: when their
-    minimum and maximum are on the scale, no cell needs checking. The matrix is column-major;
-    rows are visited in cache-sized blocks.
+    minimum and maximum are on the scale, no cell needs checking. Numbers in ``missing_codes``
+    (don't-know codes, off the scale) are missing, not invalid. The matrix is column-major; rows
+    are visited in cache-sized blocks.
     """
     trusted = set()
     for j in whole_numbers & set(numeric):
@@ -120,7 +154,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
     def part(first: int, last: int) -> None:
         for start in range(first, last, block):
             _scan_block(start, min(last, start + block), values, numeric, converted, trusted, n_items, low, high,
-                        reverse, answered, row_low, row_high, reverse_answered, bad_parts)
+                        reverse, answered, row_low, row_high, reverse_answered, bad_parts, missing_codes)
 
     split_rows(n, block, part)
     if bad_parts:
@@ -134,7 +168,7 @@ def scan_answers(n: int, numeric: dict[int, np.ndarray], converted: dict[int, tu
 
 
 def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, high, reverse, answered, row_low,
-                row_high, reverse_answered, bad_parts) -> None:
+                row_high, reverse_answered, bad_parts, missing_codes=()) -> None:
     """Fill and check rows ``start:stop`` of the answer matrix (threads work on disjoint rows)."""
     part = slice(start, stop)
     count, lo, hi, rev = answered[part], row_low[part], row_high[part], reverse_answered[part]
@@ -143,7 +177,7 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
         if j in numeric:
             _fill(column, numeric[j], start, stop)
             if j not in trusted:  # trusted columns were checked by their extremes
-                _check_numbers(column, j, start, low, high, bad_parts)
+                _check_numbers(column, j, start, low, high, bad_parts, missing_codes)
         elif j in converted:
             column[:] = converted[j][0][part]
         else:
@@ -157,11 +191,17 @@ def _scan_block(start, stop, values, numeric, converted, trusted, n_items, low, 
             rev |= present
 
 
-def _check_numbers(column: np.ndarray, j: int, start: int, low: float, high: float, bad_parts: list) -> None:
-    """Blank (NaN) and record the numbers of a block of item ``j`` that are not whole scale points."""
+def _check_numbers(column: np.ndarray, j: int, start: int, low: float, high: float, bad_parts: list,
+                   missing_codes: tuple[float, ...] = ()) -> None:
+    """Blank (NaN) and record the numbers of a block of item ``j`` that are not whole scale points
+    (don't-know codes are blanked without a record)."""
     with np.errstate(invalid="ignore"):
         whole = np.floor(column) == column
         bad = ~((column >= low) & (column <= high) & whole) & (column == column)
+    if missing_codes and bad.any():
+        coded = bad & np.isin(column, missing_codes)
+        column[coded] = np.nan
+        bad &= ~coded
     if bad.any():
         rows = np.flatnonzero(bad)
         bad_parts.append((rows + start, np.full(len(rows), j),  # list.append is atomic

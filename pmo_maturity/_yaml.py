@@ -36,25 +36,24 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping, with safe loading and clear errors."""
+def read_yaml_mapping(path: Path, *, error: type[QuestionnaireError] = QuestionnaireError) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping, with safe loading and clear errors (``error``: the
+    exception class to raise, naming the file)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError as err:
-        raise QuestionnaireError(path, "file not found") from err
+        raise error(path, "file not found") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise QuestionnaireError(path, f"cannot be read: {err}") from err
+        raise error(path, f"cannot be read: {err}") from err
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(err, "problem", None) or str(err)
-        raise QuestionnaireError(path, [Problem(where, f"YAML syntax error: {problem}")]) from err
+        raise error(path, [Problem(where, f"YAML syntax error: {problem}")]) from err
     if not isinstance(data, dict):
-        raise QuestionnaireError(
-            path, [Problem("file", "expected a mapping of keys at the top level", type(data).__name__)]
-        )
+        raise error(path, [Problem("file", "expected a mapping of keys at the top level", type(data).__name__)])
     return data
 
 

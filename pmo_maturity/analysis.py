@@ -16,7 +16,8 @@ from pathlib import Path
 from ._files import atomic_write_bytes
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .digest import digest_of
-from .errors import ReportError
+from .errors import ReportError, UnitNotReportableError
+from .options import LoadOptions
 from .questionnaire import load_questionnaire
 from .recommendations import Catalogue, default_catalogue
 from .responses import load_responses
@@ -39,16 +40,38 @@ class Analysis:
 
 
 def analyse(responses: str | Path | None = None, questionnaire: str | Path | None = None, *,
-            unit_column: str | None = None, min_group_size: int = 5, seed: int = ScoringRules.seed,
-            organisation: str = "") -> Analysis:
-    """Load, score and cluster a response file (default: the bundled sample)."""
+            unit_column: str | None = None, load_options: LoadOptions | dict | None = None, min_group_size: int = 5,
+            seed: int = ScoringRules.seed, organisation: str = "") -> Analysis:
+    """Load, score and cluster a response file (default: the bundled sample).
+
+    ``load_options`` are the loader's options (:class:`~pmo_maturity.LoadOptions` or a dict of its
+    fields); ``unit_column`` is a shorthand for its ``unit_column``.
+    """
     q = load_questionnaire(questionnaire)
-    loaded = load_responses(responses if responses is not None else sample_path(), q,
-                            unit_column=unit_column if unit_column else None)
+    options = LoadOptions.coerce(load_options, unit_column=unit_column or None)
+    loaded = load_responses(responses if responses is not None else sample_path(), q, options)
     rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
     scores = score(loaded, rules=rules)
     return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
                     organisation=organisation, created=dt.date.today().isoformat(), catalogue=default_catalogue(q))
+
+
+def check_reportable(analysis: Analysis, unit: str | None, *, portfolio: bool = False) -> None:
+    """Refuse a report that cannot be made, before any notebook runs: a unit that is unknown or
+    suppressed (naming the units that have a report and the closest name), or a portfolio of a file
+    without units."""
+    scores = analysis.scores
+    source = scores.provenance.get("input_file") or "the response file"
+    if portfolio and not scores.has_units:
+        raise ReportError(f"{source}: the portfolio view needs a business unit column; none was found (name it "
+                          f"with --by, or unit_column)")
+    if unit is None:
+        return
+    if not scores.has_units:
+        raise ReportError(f"{source}: no report for unit {unit!r}: the file has no business unit column (name it "
+                          f"with --by, or unit_column)")
+    if unit not in scores.reportable_units:
+        raise UnitNotReportableError(unit, scores.reportable_units, scores.suppressed_units, source)
 
 
 def save_analysis(analysis: Analysis, path: str | Path) -> str:
@@ -61,7 +84,7 @@ def save_analysis(analysis: Analysis, path: str | Path) -> str:
     """
     analysis = aggregates_only(analysis)
     payload = ANALYSIS_MAGIC + pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(Path(path), payload, private=True)  # respondent-level data: the owner only
+    atomic_write_bytes(Path(path), payload)  # aggregates only: the user's umask, so other accounts' workers can read it
     return hashlib.sha256(payload).hexdigest()
 
 

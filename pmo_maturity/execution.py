@@ -18,32 +18,70 @@ from pathlib import Path
 
 from ._files import atomic_write_bytes
 from ._resources import notebook_dir, template_dir
-from .errors import ConfigurationError, ReportError
+from .errors import ConfigurationError, NotebookError, OutputError, ReportError, UnknownNameError
 
-# The parameters of the notebooks: name -> accepted types (checked before every run).
+# The parameters of the notebooks: name -> accepted types (checked before every run, and again in
+# the notebook itself, where papermill's -p and -y can set anything).
 ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
     "responses": (str, type(None)), "questionnaire": (str, type(None)), "unit": (str, type(None)),
-    "unit_column": (str, type(None)), "target": (int, dict), "min_group_size": (int,),
-    "headcount": (int, dict, str, type(None)), "previous": (str, type(None)), "scores_file": (str, type(None)),
-    "scores_sha256": (str, type(None)), "organisation": (str,), "seed": (int,),
+    "unit_column": (str, type(None)), "load_options": (dict, type(None)), "target": (int, dict),
+    "min_group_size": (int,), "headcount": (int, dict, str, type(None)), "previous": (str, type(None)),
+    "scores_file": (str, type(None)), "scores_sha256": (str, type(None)), "organisation": (str,), "seed": (int,),
     "day_rate": (int, float, type(None)), "currency": (str,), "index_url": (str, type(None)),
 }
 PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
     k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous", "day_rate", "currency")
 }
+NOTEBOOK_PARAMETERS = {"assessment": ASSESSMENT_PARAMETERS, "portfolio": PORTFOLIO_PARAMETERS}
 
 
 def validate_parameters(parameters: dict, spec: dict[str, tuple[type, ...]], notebook: str) -> None:
     """Refuse unknown parameter names and wrong types before a run, naming what is accepted."""
-    unknown = sorted(set(parameters) - set(spec))
-    if unknown:
-        raise ConfigurationError(f"{notebook}: unknown parameter(s) {unknown}; accepted: {sorted(spec)}")
+    for name in sorted(set(parameters) - set(spec)):
+        raise UnknownNameError("parameter", name, spec, where=notebook)
     for name, value in parameters.items():
         allowed = spec[name]
         if isinstance(value, bool) or not isinstance(value, allowed):
             names = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
             raise ConfigurationError(f"{notebook}: parameter {name!r} must be {names}; got {type(value).__name__} "
                                      f"{value!r}")
+    if parameters.get("load_options") is not None:
+        from .options import LoadOptions
+
+        LoadOptions.from_dict(parameters["load_options"], where=f"{notebook}: parameter 'load_options'")
+
+
+def notebook_parameters(namespace: dict, notebook: str) -> dict:
+    """The parameters of a running report notebook, checked (the notebook's first call).
+
+    ``namespace`` is the notebook's ``globals()``: its ``parameters`` cell and the cell papermill
+    injects after it (``-p name value``). A name papermill injected that the notebook does not
+    take (``-p untis Finance``) is refused with the closest accepted name, and every parameter's
+    type is checked (``-p min_group_size abc``), with one clear error instead of a failure further
+    down.
+    """
+    spec = NOTEBOOK_PARAMETERS[notebook]
+    where = f"{notebook}.ipynb"
+    for name in sorted(set(_injected_names(namespace)) - set(spec)):
+        raise UnknownNameError("parameter", name, spec, where=where)
+    values = {name: namespace[name] for name in spec if name in namespace}
+    validate_parameters(values, spec, where)
+    return values
+
+
+def _injected_names(namespace: dict) -> list[str]:
+    """The names assigned by papermill's injected cell (its source starts with ``# Parameters``)."""
+    import ast
+
+    for source in reversed(list(namespace.get("In") or [])):
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            return [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)]
+    return []
 
 
 def notebook_path(name: str) -> Path:
@@ -63,9 +101,13 @@ def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict)
     report helpers' import, silently.
     """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(output, f"cannot be written: {err.strerror or err}") from err
     tmp = output.with_name(f".running.{output.name}")
     cwd = str(Path(notebook).resolve().parent)
     spare = None
@@ -75,15 +117,47 @@ def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict)
         executed = papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=False, kernel_name=KERNEL, cwd=cwd, request_save_on_cell_execute=False,
                                    kernel_manager_class="pmo_maturity.execution.LocalKernelManager", **ahead)
-    except Exception:
-        if tmp.exists():  # keep the partly executed notebook with its error for the reader
-            os.replace(tmp, output.with_name(output.stem + ".error.ipynb"))
-        raise
+    except PapermillExecutionError as err:  # a cell raised: its error, and the notebook that shows it
+        kept = _keep_error_notebook(tmp, output)
+        raise NotebookError(str(kept or notebook), err.ename, _plain(err.evalue)) from err
+    except Exception as err:
+        _keep_error_notebook(tmp, output)
+        raise _run_error(notebook, err) from err
     finally:
         if spare is not None and spare.has_kernel:  # papermill stopped before the notebook client took it
             _shut_down(spare)
     os.replace(tmp, output)
     return executed
+
+
+def _keep_error_notebook(tmp: Path, output: Path) -> Path | None:
+    """Keep the partly executed notebook with its error for the reader (``<name>.error.ipynb``)."""
+    if not tmp.exists():
+        return None
+    kept = output.with_name(output.stem + ".error.ipynb")
+    os.replace(tmp, kept)
+    return kept
+
+
+def _plain(text: object) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
+
+
+def _run_error(notebook, err: Exception) -> ReportError:
+    """Why a notebook could not run at all (most often: its kernel did not start)."""
+    lines = [line.strip() for line in _plain(err).splitlines() if line.strip()]
+    first = lines[0] if lines else type(err).__name__
+    if type(err).__name__ in ("NoSuchKernel", "DeadKernelError", "TimeoutError", "FileNotFoundError",
+                              "PermissionError") or "kernel" in first.lower():
+        error = ReportError(f"{notebook}: the Jupyter kernel {KERNEL!r} could not start ({type(err).__name__}: "
+                            f"{first}); check that ipykernel is installed in this environment "
+                            f"(python -m ipykernel install --user --name {KERNEL})")
+    else:
+        error = ReportError(f"{notebook}: could not run ({type(err).__name__}: {first})")
+    error.detail = _plain(err)  # the whole message, for the batch manifest
+    return error
 
 
 KERNEL = "python3"
@@ -260,6 +334,20 @@ def _local_kernel_manager():
 
         cleanup_resources = _async_cleanup_resources
 
+        async def _async_start_kernel(self, **kwargs) -> None:
+            try:
+                await super()._async_start_kernel(**kwargs)
+            except BaseException:  # a kernel that does not start leaves no file behind
+                try:
+                    self.cleanup_connection_file()
+                    self.cleanup_ipc_files()
+                finally:
+                    if self.transport == "ipc":
+                        shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+                raise
+
+        start_kernel = _async_start_kernel
+
     return LocalKernelManager
 
 
@@ -342,8 +430,27 @@ def render_report(output: str | Path, *, unit: str | None = None, notebook: str 
         parameters["scores_file"] = str(Path(parameters["scores_file"]).resolve())
     output = Path(output).resolve()
     executed = output.with_suffix(".ipynb")
-    nb = execute_notebook(notebook_path(notebook), executed, parameters)
+    with tempfile.TemporaryDirectory(prefix="pmo-analysis-") as work:
+        if not parameters.get("scores_file"):
+            # Score here, before any kernel starts: a unit without a report is refused at once, with
+            # the units that have one; the notebook then loads this analysis instead of scoring again.
+            parameters.update(_analysed(parameters, notebook, Path(work)))
+        nb = execute_notebook(notebook_path(notebook), executed, parameters)
     written = export_html(nb, output)
     if not keep_notebook:
         executed.unlink()
     return written
+
+
+def _analysed(parameters: dict, notebook: str, work: Path) -> dict:
+    """Analyse the export of a report's parameters, check the unit (or that units exist for the
+    portfolio), and save the analysis for the notebook: its ``scores_file`` parameters."""
+    from .analysis import analyse, check_reportable, save_analysis
+
+    analysis = analyse(parameters.get("responses"), parameters.get("questionnaire"),
+                       unit_column=parameters.get("unit_column"), load_options=parameters.get("load_options"),
+                       min_group_size=parameters.get("min_group_size", 5), organisation=parameters.get("organisation", ""),
+                       **({"seed": parameters["seed"]} if "seed" in parameters else {}))
+    check_reportable(analysis, parameters.get("unit"), portfolio=notebook == "portfolio")
+    path = work / "analysis.pkl"
+    return {"scores_file": str(path), "scores_sha256": save_analysis(analysis, path)}

@@ -1,14 +1,24 @@
 """Writing tables that clients open in spreadsheets, without formula injection (CWE-1236).
 
-Any text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
-a single quote (OWASP ASVS 5.0 V1.2.10), in CSV and in XLSX alike, so that a comment such as
-``=HYPERLINK(...)`` is shown as text and never runs. Numbers are left as numbers.
+A text cell is **neutralised** when it starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage
+return or a line feed, or when any of these follows a line break or control character inside it:
+the cell is prefixed with a single quote (OWASP ASVS 5.0 V1.2.10), and so is every such place
+inside it, so that neither a spreadsheet nor a reader that splits the cell at its line breaks sees
+a formula. In CSV and XLSX alike: a comment such as ``=HYPERLINK(...)`` is shown as text and never
+runs. Numbers are left as numbers.
+
+CSV files are written as RFC 4180 says: records end with CRLF, and every field holding a carriage
+return, a line feed, the delimiter or a quote is quoted (a bare carriage return left unquoted
+would start a new row in a spreadsheet, at a cell that was never neutralised). XLSX cells cannot
+hold most control characters: they are written as U+FFFD.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,18 +27,39 @@ import numpy as np
 import pandas as pd
 
 from ._files import atomic_write_bytes, file_mode
+from .errors import OutputError
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+_TRIGGER = "=+\\-@\t\r\n"
+_BREAK = "\\r\\n|[\\x00-\\x1f\\x7f\\x85\\u2028\\u2029]"  # a line break or control character
+# A cell a spreadsheet could read as a formula: one that starts with a trigger, or where a trigger
+# follows a line break or control character (a reader splitting there would start a cell with it).
+# Quotes already before a trigger count too, so that neutralising can always be undone exactly.
+_RISKY = re.compile(f"^'*[{_TRIGGER}]|(?:{_BREAK})'*[{_TRIGGER}]")
+_INSIDE = re.compile(f"({_BREAK})(?='*[{_TRIGGER}])")
+_INSIDE_NEUTRALISED = re.compile(f"({_BREAK})'(?='*[{_TRIGGER}])")
+# Characters an XLSX cell cannot hold (openpyxl refuses them).
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(value: object) -> object:
-    """Prefix a text value that a spreadsheet would read as a formula with a single quote.
+    """Prefix a text value that a spreadsheet could read as a formula with a single quote (and each
+    line inside it that would start with a formula's first character).
 
-    >>> neutralise("=1+1"), neutralise("Finance"), neutralise(3)
-    ("'=1+1", 'Finance', 3)
+    >>> neutralise("=1+1"), neutralise("Finance"), neutralise(3), neutralise("Ops\\r=1+2")
+    ("'=1+1", 'Finance', 3, "'Ops\\r'=1+2")
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    if isinstance(value, str) and _RISKY.search(value):
+        return "'" + _INSIDE.sub(r"\1'", value)
+    return value
+
+
+def restore(value: object) -> object:
+    """The value :func:`neutralise` was given, from what it returned (for files read back)."""
+    if isinstance(value, str) and value.startswith("'"):
+        original = _INSIDE_NEUTRALISED.sub(r"\1", value[1:])
+        if neutralise(original) == value:
+            return original
     return value
 
 
@@ -39,11 +70,17 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
             text = series.astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
+            risky = text.map(lambda v: isinstance(v, str) and _RISKY.search(v) is not None)
             if risky.any():
-                out[column] = text.where(~risky, "'" + text[risky].astype(str))
+                out[column] = text.where(~risky, text[risky].map(neutralise))
     out.columns = [neutralise(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A neutralised frame as CSV text: CRLF records, every field with a line break or a carriage
+    return quoted."""
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, *, private: bool = False) -> Path:
@@ -52,8 +89,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, private: bool = False) -
     Files follow the user's umask; ``private`` (respondent-level rows) makes them owner-only.
     """
     path = Path(path)
-    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
-    atomic_write_bytes(path, text.encode("utf-8-sig"), private=private)
+    atomic_write_bytes(path, csv_text(frame).encode("utf-8-sig"), private=private)
     return path
 
 
@@ -62,14 +98,17 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, autosize
     """Write neutralised sheets to one XLSX workbook, with frozen headers and sized columns
     (mode as :func:`write_csv`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
+        os.close(fd)
+    except OSError as err:
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     try:
         file_mode(tmp, private)
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, frame in sheets.items():
-                safe = neutralise_frame(_excel_ready(frame))
+                safe = neutralise_frame(_xlsx_text(_excel_ready(frame)))
                 sheet = _sheet_name(name)
                 safe.to_excel(writer, sheet_name=sheet, index=False)
                 ws = writer.sheets[sheet]
@@ -80,10 +119,23 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, autosize
                         width = min(max(len(v) for v in values) + 2, 60)
                         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _xlsx_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control characters that XLSX cannot hold, in text cells and headers, as U+FFFD."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(lambda v: _NOT_IN_XLSX.sub("\ufffd", v) if isinstance(v, str) else v)
+    out.columns = [_NOT_IN_XLSX.sub("\ufffd", c) if isinstance(c, str) else c for c in out.columns]
+    return out
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:

@@ -47,12 +47,22 @@ class _Strict(BaseModel):
 
 
 class Scale(_Strict):
-    """The answer scale: integer points from ``min`` to ``max``, optional labels, missing labels."""
+    """The answer scale: integer points from ``min`` to ``max``, optional labels, missing labels,
+    and optional numeric codes that mean "Don't know" (``na_codes``, for numeric exports that code
+    that choice, for example 6 on a 1-5 scale; they must lie outside the scale)."""
 
     min: int
     max: int
     labels: tuple[_Text, ...] | None = None
     na_labels: tuple[_Text, ...] = ("Don't know", "Not applicable", "N/A")
+    na_codes: tuple[float, ...] = ()
+
+    @field_validator("na_codes", mode="before")
+    @classmethod
+    def _codes_as_list(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("expected numbers such as [6]")
+        return [value] if isinstance(value, (int, float)) else value
 
     @model_validator(mode="after")
     def _check(self) -> Scale:
@@ -63,6 +73,10 @@ class Scale(_Strict):
                 f"scale.labels has {len(self.labels)} labels but the scale {self.min}-{self.max} "
                 f"has {self.points} points; give one label per point, lowest first"
             )
+        inside = [code for code in self.na_codes if self.min <= code <= self.max]
+        if inside:
+            raise ValueError(f"scale.na_codes {inside} lie on the scale {self.min}-{self.max}: a don't-know code must "
+                             f"be outside it (such as {self.max + 1})")
         seen: dict[str, str] = {}
         for label in (*(self.labels or ()), *self.na_labels):
             key = normalise_text(label)

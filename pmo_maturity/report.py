@@ -21,9 +21,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from . import charts
-from .analysis import Analysis, analyse, load_analysis, save_analysis  # noqa: F401 - the report's API too
+from .analysis import Analysis, analyse, check_reportable, load_analysis, save_analysis  # noqa: F401 - API too
 from .execution import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, execute_notebook,  # noqa: F401 - API too
-                        export_html, notebook_path, render_report, validate_parameters)
+                        export_html, notebook_parameters, notebook_path, render_report, validate_parameters)
 from .archetypes import Archetypes
 from .errors import ReportError
 from .findings import Findings, find_findings
@@ -201,35 +201,33 @@ def _section(title: str, body: Markup, text: str = "") -> Html:
 
 
 def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,
-            unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-            headcount: int | dict | str | None = None, previous: str | None = None, scores_file: str | None = None,
-            scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
-            day_rate: float | None = None, currency: str = "", index_url: str | None = None,
-            analysis: Analysis | None = None) -> Report:
+            unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
+            min_group_size: int = 5, headcount: int | dict | str | None = None, previous: str | None = None,
+            scores_file: str | None = None, scores_sha256: str | None = None, organisation: str = "",
+            seed: int = ScoringRules.seed, day_rate: float | None = None, currency: str = "",
+            index_url: str | None = None, analysis: Analysis | None = None) -> Report:
     """Build a report for the organisation or one unit (the notebooks' first call).
 
     With ``scores_file`` (written by the batch runner) the organisation-wide analysis is loaded,
-    not recomputed. A unit must be reportable: a suppressed unit has no report. The organisation's
-    plan is consolidated with the units' plans (:func:`~pmo_maturity.recommendations.consolidate`).
-    With the bundled sample and no headcount, the sample's headcount file gives the response rate.
+    not recomputed. ``load_options`` are the loader's options (a dict of
+    :class:`~pmo_maturity.LoadOptions` fields). A unit must be reportable: a suppressed unit has no
+    report. The organisation's plan is consolidated with the units' plans
+    (:func:`~pmo_maturity.recommendations.consolidate`). With the bundled sample and no headcount,
+    the sample's headcount file gives the response rate.
     """
     if analysis is None:
         if scores_file:
             analysis = load_analysis(scores_file, scores_sha256)
         else:
-            analysis = analyse(responses, questionnaire, unit_column=unit_column, min_group_size=min_group_size,
-                               seed=seed, organisation=organisation)
+            analysis = analyse(responses, questionnaire, unit_column=unit_column, load_options=load_options,
+                               min_group_size=min_group_size, seed=seed, organisation=organisation)
     if organisation:
         analysis.organisation = organisation
-    if headcount is None and responses is None and scores_file is None:
+    check_reportable(analysis, unit)
+    if headcount is None and responses is None:
         headcount = str(sample_headcount_path())
     headcount = read_headcount(headcount)
     scores = analysis.scores
-    if unit is not None and unit not in scores.reportable_units:
-        hidden = scores.suppressed_units
-        why = ("it has too few respondents to be reported on its own" if unit in hidden
-               else f"there is no such unit; units are {scores.unit_names}")
-        raise ReportError(f"no report for unit {unit!r}: {why}")
     q = scores.questionnaire
     targets = resolve_target(target, q, unit)
     findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
@@ -332,8 +330,8 @@ class Portfolio:
 
 
 def prepare_portfolio(responses: str | None = None, questionnaire: str | None = None, *,
-                      unit_column: str | None = None, target: int | dict = 3, min_group_size: int = 5,
-                      headcount: int | dict | str | None = None, scores_file: str | None = None,
+                      unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
+                      min_group_size: int = 5, headcount: int | dict | str | None = None, scores_file: str | None = None,
                       scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
                       index_url: str | None = None, analysis: Analysis | None = None) -> Portfolio:
     """Build the portfolio view (the portfolio notebook's first call)."""
@@ -341,11 +339,11 @@ def prepare_portfolio(responses: str | None = None, questionnaire: str | None = 
         if scores_file:
             analysis = load_analysis(scores_file, scores_sha256)
         else:
-            analysis = analyse(responses, questionnaire, unit_column=unit_column, min_group_size=min_group_size,
-                               seed=seed, organisation=organisation)
+            analysis = analyse(responses, questionnaire, unit_column=unit_column, load_options=load_options,
+                               min_group_size=min_group_size, seed=seed, organisation=organisation)
     if organisation:
         analysis.organisation = organisation
-    if headcount is None and responses is None and scores_file is None:
+    if headcount is None and responses is None:
         headcount = str(sample_headcount_path())
     if not analysis.scores.has_units:
         raise ReportError("the portfolio view needs a business unit column (unit_column)")

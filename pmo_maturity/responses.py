@@ -4,14 +4,14 @@
 the accepted rows, a quarantine table (input row, respondent, column, reason code, value, detail)
 and a summary in which ``rows_in == rows_accepted + rows_quarantined`` always holds. Suspect but
 plausible answers (straight-lining across reverse-keyed items, speeders) are flagged and kept unless
-``exclude_flagged=True``.
+``exclude_flagged=True``. What was read but may not be what the respondent meant (a row in another
+encoding, an unreadable time) is kept and listed in a warnings table, by row and column.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,11 +19,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import layouts
+from ._scan import AnswerScan, arrow_strings, beside, map_threads, scan_answers, split_rows
+from ._xlsx import CellError, Uncomputed
 from .errors import ResponsesError
+from .metadata import arrow_text as _arrow_text, meta_frame
+from .options import LoadOptions, MappingSpec, read_mapping_file
 from .personal import minimise
 from .questionnaire import Questionnaire, Scale, load_questionnaire, normalise_text
-from ._scan import AnswerScan, arrow_strings, arrow_valid, map_threads, scan_answers, split_rows
-from .readers import RawTable, SourceInfo, peek_header, read_table
+from .readers import RawTable, SourceInfo, excel_headers, read_table
 
 # Reason codes (printed in every data-quality report; keep the wording user-facing).
 REASONS = {
@@ -35,18 +39,38 @@ REASONS = {
     "missing_id": "no respondent id (long format needs one per row)",
     "unknown_item": "an item the questionnaire does not have (long format)",
     "superseded": "an earlier submission by the same respondent (the latest one is kept)",
-    "malformed_row": "a line with more fields than the header",
+    "malformed_row": "a line the CSV reader cannot split into the header's fields (too many fields, or a stray "
+                     "quote that would swallow the lines after it)",
+    "preview": "a preview or test response of the survey tool, not a respondent's",
+    "spam": "a response the survey tool marked as spam",
+    "unfinished": "a response the respondent never finished (the survey tool says so)",
+    "boolean": "TRUE or FALSE in a spreadsheet cell where an answer was expected",
+    "formula_error": "a spreadsheet formula that gave an error (#DIV/0!, #N/A, ...) where an answer was expected",
+    "formula_not_computed": "a spreadsheet formula whose value the file does not store (saved without calculating)",
     "too_few_answers": "too few answers to score any dimension",
     "straight_lining": "flagged straight-lining, excluded on request",
     "speeder": "flagged speeder, excluded on request",
 }
 # Row-level priority: the first reason a row has is the one it is counted under.
-_ROW_PRIORITY = ("malformed_row", "empty_row", "missing_id", "unknown_item", "out_of_range", "not_on_scale",
-                 "unknown_label", "too_few_answers", "missing_unit", "superseded", "straight_lining", "speeder")
+_ROW_PRIORITY = ("malformed_row", "preview", "spam", "unfinished", "empty_row", "missing_id", "unknown_item",
+                 "out_of_range", "not_on_scale", "unknown_label", "boolean", "formula_error", "formula_not_computed",
+                 "too_few_answers", "missing_unit", "superseded", "straight_lining", "speeder")
 FLAGS = {
     "straight_lining": "the same answer to every item, reverse-keyed ones included",
     "speeder": "completed in less than a third of the median completion time",
 }
+# Warnings: the row is kept, but a value may not be what the respondent meant (printed in the
+# data-quality report; keep the wording user-facing).
+WARNINGS = {
+    "mixed_encoding": "a row in Windows-1252 in a file otherwise in UTF-8 (read as Windows-1252)",
+    "invalid_bytes": "bytes that are not text in the file's encoding (shown as \ufffd)",
+    "unreadable_time": "a date or time that cannot be read (taken as missing)",
+    "dont_know_code": "a number just off the scale that may code \"Don't know\" (declare it with na_codes)",
+    "unknown_code": "a unit or role code the mapping file's values do not name (kept as it is)",
+    "formula_in_metadata": "a spreadsheet formula error, or a formula without a stored value, in a metadata "
+                           "column (taken as blank)",
+}
+_WARNING_COLUMNS = ["row", "column", "warning", "value", "detail"]
 
 META_ROLES = ("respondent_id", "unit", "role", "submitted_at", "start_time", "comment")
 _META_NAMES = {
@@ -68,11 +92,15 @@ _LONG_ITEM = ["item", "item_id", "item id", "question", "question_id", "question
 _LONG_ANSWER = ["answer", "value", "response", "score", "rating"]
 _CODE_PREFIX = re.compile(r"^\s*\[?([A-Za-z0-9][A-Za-z0-9_.\-]*?)\]?\s*(?:[.:)]\s*|\s+-\s+|\s+)\S")
 _BRACKET_TAIL = re.compile(r"\[([^\[\]]+)\]\s*$")
-_NUMBER_LABEL = re.compile(r"^\s*(-?\d+)\s*[-=:.)]?\s*(.*?)\s*$")
-_LABEL_NUMBER = re.compile(r"^\s*(.*?)\s*\((-?\d+)\)\s*$")
+_NUMBER_LABEL = re.compile(r"^\s*(-?[0-9]+)\s*[-=:.)]?\s*(.*?)\s*$")
+_LABEL_NUMBER = re.compile(r"^\s*(.*?)\s*\((-?[0-9]+)\)\s*$")
 
-_OK, _MISSING = 0, 1
-_VALUE_REASONS = ("", "", "out_of_range", "not_on_scale", "unknown_label")  # index = code
+_OK, _MISSING, _BOOLEAN, _FORMULA_ERROR, _NOT_COMPUTED = 0, 1, 5, 6, 7
+_VALUE_REASONS = ("", "", "out_of_range", "not_on_scale", "unknown_label", "boolean", "formula_error",
+                  "formula_not_computed")  # index = code
+# A number as a spreadsheet reads it: ASCII digits, one decimal point or comma, an exponent; Python's
+# float() also takes "0_3", "nan", "inf" and digits of other scripts, which no spreadsheet does.
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -104,11 +132,15 @@ class Responses:
         ``row, respondent_id, flag, detail`` for kept-but-suspect rows (:data:`FLAGS`).
     summary : dict
         ``rows_in, rows_accepted, rows_quarantined`` (rows counted once, under their first
-        reason), ``quarantined_by_reason``, ``flagged``, ``respondents``, the column map and the
-        source (file, format, encoding, delimiter, sheet, sha256).
+        reason), ``quarantined_by_reason``, ``flagged``, ``warnings`` (records by code),
+        ``respondents``, the column map, the don't-know codes and the source (file, format,
+        encoding, delimiter, sheet, sha256, survey tool, header rows).
     questionnaire : Questionnaire
     columns : ColumnMap
     source : SourceInfo
+    warnings : DataFrame
+        ``row, column, warning, value, detail``: values kept although they may not be what the
+        respondent meant (:data:`WARNINGS`), one record per row and column.
     """
 
     data: pd.DataFrame
@@ -118,6 +150,7 @@ class Responses:
     questionnaire: Questionnaire
     columns: ColumnMap
     source: SourceInfo
+    warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_WARNING_COLUMNS))
     identifiers: pd.DataFrame | None = field(default=None, repr=False)  # only with keep_identifiers=True
 
     @property
@@ -160,7 +193,7 @@ class Responses:
                                 "detail": detail})
         quarantine = _concat_quarantine([self.quarantine, records])
         summary = _summary(self.summary["rows_in"], kept, quarantine, self.flags, self.columns, self.source,
-                           self.summary["layout"])
+                           self.summary["layout"], self.warnings, self.summary["na_codes"])
         summary.update({k: self.summary[k] for k in _CARRIED if k in self.summary})
         return replace(self, data=kept, quarantine=quarantine, summary=summary)
 
@@ -177,11 +210,15 @@ class Responses:
         flags = self.flags[self.flags["row"].isin(set(data["row"]))].reset_index(drop=True)
         accepted = int(data["input_rows"].map(len).sum()) if "input_rows" in data.columns else len(data)
         rows_in = accepted + quarantine["row"].nunique()
-        summary = _summary(rows_in, data, quarantine, flags, self.columns, self.source, self.summary["layout"])
+        own_rows = set(quarantine["row"]) | (set(data["row"]) if "input_rows" not in data.columns else {
+            r for rows in data["input_rows"] for r in rows})
+        warnings = self.warnings[self.warnings["row"].isin(own_rows)].reset_index(drop=True)
+        summary = _summary(rows_in, data, quarantine, flags, self.columns, self.source, self.summary["layout"],
+                           warnings, self.summary["na_codes"])
         summary.update({k: self.summary[k] for k in _CARRIED if k in self.summary})
         summary["scope"] = f"unit {unit}"
         summary["file_rows_in"] = self.summary.get("file_rows_in", self.summary["rows_in"])
-        return replace(self, data=data, quarantine=quarantine, flags=flags, summary=summary)
+        return replace(self, data=data, quarantine=quarantine, flags=flags, summary=summary, warnings=warnings)
 
 
 _CARRIED = ("scope", "file_rows_in", "identifiers_dropped", "comments_screened")  # kept by subset and for_unit
@@ -200,12 +237,14 @@ def primary_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
 # Column mapping
 
 
-def _find_column(headers: list[str], wanted: str | None, what: str, path: str) -> str | None:
+def _find_column(headers: list[str], wanted: str | None, what: str, path: str,
+                 alternative: Mapping[str, str] | None = None) -> str | None:
     if wanted is None:
         return None
     if wanted in headers:
         return wanted
     folded = {normalise_text(h): h for h in headers}
+    folded.update({normalise_text(t): h for h, t in (alternative or {}).items() if normalise_text(t) not in folded})
     if normalise_text(wanted) in folded:
         return folded[normalise_text(wanted)]
     raise ResponsesError(path, f"the column {wanted!r} given as {what} is not in the file; columns are "
@@ -218,20 +257,25 @@ def _shorten(headers: list[str], limit: int = 12) -> str:
 
 
 def match_items(headers: list[str], questionnaire: Questionnaire, mapping: Mapping[str, str] | None = None,
-                alternative_headers: Mapping[str, str] | None = None, path: str = "") -> tuple[dict, dict]:
+                alternative_headers: Mapping[str, str] | None = None, path: str = "",
+                mapping_file: MappingSpec | None = None) -> tuple[dict, dict]:
     """Map headers to item ids: explicit mapping, item id, question text, or survey-tool patterns.
 
     Recognised: the item id (``INS1``), the statement text (MS Forms), ``Question [statement]``
-    (Google Forms grids), ``Question - statement`` (Qualtrics matrices), ``INS1. text`` or
-    ``[INS1] text`` (LimeSurvey codes). Matching ignores case, spacing and curly quotes.
+    (Google Forms grids, LimeSurvey full text), ``Question - statement`` (Qualtrics and
+    SurveyMonkey matrices), ``INS1. text`` or ``[INS1] text`` (LimeSurvey codes). Matching ignores
+    case, spacing and curly quotes.
     """
     by_id = {i.id.casefold(): i.id for i in questionnaire.items}
     by_text = {normalise_text(i.text): i.id for i in questionnaire.items}
     mapping = dict(mapping or {})
     for header, item in mapping.items():
         if item not in questionnaire.item_ids:
-            raise ResponsesError(path, f"the mapping sends column {header!r} to item {item!r}, which questionnaire "
-                                       f"{questionnaire.id!r} does not have")
+            source = mapping_file.path if mapping_file and mapping_file.items.get(header) == item else path
+            what = "the mapping file" if source != path else "the mapping"
+            raise ResponsesError(source, f"{what} sends column {header!r} to item {item!r}, which questionnaire "
+                                         f"{questionnaire.id!r} does not have (items are {questionnaire.item_ids[0]}, "
+                                         f"{questionnaire.item_ids[1]}, ...)")
     found: dict[str, str] = {}
     how: dict[str, str] = {}
     for header in headers:
@@ -269,10 +313,12 @@ def _match_one(header: str, by_id: dict, by_text: dict) -> tuple[str | None, str
             return by_text[inner], "question [statement]"
         if inner in by_id:
             return by_id[inner], "question [item id]"
-    if " - " in header:
-        tail = normalise_text(header.rsplit(" - ", 1)[1])
-        if tail in by_text:
-            return by_text[tail], "question - statement"
+    if " - " in header:  # the statement may hold " - " itself: every split is tried, longest tail first
+        parts = header.split(" - ")
+        for k in range(1, len(parts)):
+            tail = normalise_text(" - ".join(parts[k:]))
+            if tail in by_text:
+                return by_text[tail], "question - statement"
     code = _CODE_PREFIX.match(header)
     if code and code.group(1).casefold() in by_id:
         return by_id[code.group(1).casefold()], "item code prefix"
@@ -282,19 +328,29 @@ def _match_one(header: str, by_id: dict, by_text: dict) -> tuple[str | None, str
     return None, ""
 
 
-def _detect_meta(headers: list[str], taken: set[str]) -> dict[str, str]:
+def _detect_meta(headers: list[str], taken: set[str], alternative: Mapping[str, str] | None = None
+                 ) -> dict[str, str]:
+    """Metadata columns by their usual names, or by words their header (or a survey tool's question
+    text, or LimeSurvey's ``code. text``) contains."""
     free = [h for h in headers if h not in taken]
-    folded = {normalise_text(h): h for h in free}
+    alternative = alternative or {}
+    keys: dict[str, list[str]] = {}  # header -> the names it goes by
+    for h in free:
+        names = [normalise_text(h), layouts.code_of(h), normalise_text(layouts.text_of(h))]
+        if h in alternative:
+            names.append(normalise_text(alternative[h]))
+        keys[h] = [n for n in dict.fromkeys(names) if n]
     found: dict[str, str] = {}
     for role, names in _META_NAMES.items():
         for name in names:
-            if name in folded and folded[name] not in found.values():
-                found[role] = folded[name]
+            hit = next((h for h in free if name in keys[h] and h not in found.values()), None)
+            if hit is not None:
+                found[role] = hit
                 break
     for role, parts in _META_CONTAINS.items():
         if role in found:
             continue
-        hits = [h for key, h in folded.items() if any(p in key for p in parts) and h not in found.values()]
+        hits = [h for h in free if any(p in key for key in keys[h] for p in parts) and h not in found.values()]
         if len(hits) == 1:
             found[role] = hits[0]
     return found
@@ -302,18 +358,19 @@ def _detect_meta(headers: list[str], taken: set[str]) -> dict[str, str]:
 
 def resolve_columns(headers: list[str], questionnaire: Questionnaire, *, meta: Mapping[str, str | bool | None],
                     mapping: Mapping[str, str] | None, alternative_headers: Mapping[str, str] | None,
-                    path: str) -> ColumnMap:
+                    path: str, mapping_file: MappingSpec | None = None) -> ColumnMap:
     """Decide which header is which item and which metadata column."""
-    items, how = match_items(headers, questionnaire, mapping, alternative_headers, path)
+    items, how = match_items(headers, questionnaire, mapping, alternative_headers, path, mapping_file)
     explicit = {}
     for role, wanted in meta.items():
         if wanted is False or wanted is None:
             continue
-        explicit[role] = _find_column(headers, str(wanted), role.replace("_", " ") + " column", path)
+        explicit[role] = _find_column(headers, str(wanted), role.replace("_", " ") + " column", path,
+                                      alternative_headers)
     clash = set(explicit.values()) & set(items.values())
     if clash:
         raise ResponsesError(path, f"column {sorted(clash)[0]!r} is both an item and a metadata column")
-    detected = _detect_meta(headers, set(items.values()) | set(explicit.values()))
+    detected = _detect_meta(headers, set(items.values()) | set(explicit.values()), alternative_headers)
     resolved = {}
     for role in META_ROLES:
         if meta.get(role) is False:
@@ -332,15 +389,21 @@ def resolve_columns(headers: list[str], questionnaire: Questionnaire, *, meta: M
 # Answer conversion
 
 
-def parse_answer(value: object, scale: Scale) -> tuple[float, int]:
+def parse_answer(value: object, scale: Scale, na_codes: tuple[float, ...] = ()) -> tuple[float, int]:
     """One raw cell -> (scale value or NaN, code). Codes: 0 ok, 1 missing, 2 out of range,
-    3 not on scale, 4 unknown label."""
+    3 not on scale, 4 unknown label, 5 a spreadsheet boolean, 6 a formula error, 7 a formula
+    without a stored value. Numbers in ``na_codes`` (and the scale's) mean "Don't know": missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return np.nan, _MISSING
     if isinstance(value, (bool, np.bool_)):
-        return np.nan, 4
+        return np.nan, _BOOLEAN
+    if isinstance(value, CellError):
+        return np.nan, _FORMULA_ERROR
+    if isinstance(value, Uncomputed):
+        return np.nan, _NOT_COMPUTED
+    codes = (*scale.na_codes, *na_codes)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return _check_number(float(value), scale)
+        return (np.nan, _MISSING) if float(value) in codes else _check_number(float(value), scale)
     text = str(value).strip()
     if not text:
         return np.nan, _MISSING
@@ -349,10 +412,9 @@ def parse_answer(value: object, scale: Scale) -> tuple[float, int]:
         return np.nan, _MISSING
     if key in scale.label_values:
         return float(scale.label_values[key]), _OK
-    try:
-        return _check_number(float(text.replace(",", ".")) if text.count(",") <= 1 else float("x"), scale)
-    except ValueError:
-        pass
+    if _NUMBER.match(text) and text.count(",") + text.count(".") <= 1:
+        number = float(text.replace(",", "."))
+        return (np.nan, _MISSING) if number in codes else _check_number(number, scale)
     # "4 - Agree", "4. Agree", "Agree (4)": accept when number and label agree.
     for pattern, number_first in ((_NUMBER_LABEL, True), (_LABEL_NUMBER, False)):
         m = pattern.match(text)
@@ -374,8 +436,10 @@ def _check_number(x: float, scale: Scale) -> tuple[float, int]:
 
 
 def _scan_items(frame: pd.DataFrame, items: Mapping[str, str], q: Questionnaire,
-                integer_columns: set[str] = frozenset()) -> AnswerScan:
-    """Validate every item column: numbers checked in row chunks, text columns parsed by value."""
+                integer_columns: set[str] = frozenset(), na_codes: tuple[float, ...] = (),
+                cells: bool = True) -> AnswerScan:
+    """Validate every item column: numbers checked in row chunks, text columns parsed by value
+    (``cells``: the values may be spreadsheet cells, not only text)."""
     numeric, converted, whole = {}, {}, set()
     for j, item in enumerate(q.item_ids):
         if item not in items:
@@ -391,19 +455,25 @@ def _scan_items(frame: pd.DataFrame, items: Mapping[str, str], q: Questionnaire,
             if items[item] in integer_columns or pd.api.types.is_integer_dtype(column.dtype):
                 whole.add(j)
         else:
-            converted[j] = convert_column(column, q.scale)
+            converted[j] = convert_column(column, q.scale, na_codes, cells=cells)
     reverse = np.array([i.reverse for i in q.items])
-    return scan_answers(len(frame), numeric, converted, len(q.item_ids), q.scale.min, q.scale.max, reverse, whole)
+    return scan_answers(len(frame), numeric, converted, len(q.item_ids), q.scale.min, q.scale.max, reverse, whole,
+                        tuple(dict.fromkeys((*q.scale.na_codes, *na_codes))))
 
 
 def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype)
 
 
-def convert_column(column: pd.Series, scale: Scale) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`parse_answer` over a column: (values, codes)."""
+def convert_column(column: pd.Series, scale: Scale, na_codes: tuple[float, ...] = (), *,
+                   cells: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`parse_answer` over a column: (values, codes). ``cells``: the column may
+    hold spreadsheet cells (booleans, formula errors) besides numbers and text; a CSV's do not."""
+    codes_missing = (*scale.na_codes, *na_codes)
     if _is_numeric(column):
         x = column.to_numpy(dtype=float, na_value=np.nan)
+        if codes_missing:
+            x = np.where(np.isin(x, codes_missing), np.nan, x)
         codes = np.zeros(len(x), dtype=np.int8)
         missing = np.isnan(x)
         codes[missing] = _MISSING
@@ -414,11 +484,31 @@ def convert_column(column: pd.Series, scale: Scale) -> tuple[np.ndarray, np.ndar
         codes[outside] = 2
         values = np.where(codes == _OK, x, np.nan)
         return values, codes
+    if cells and column.dtype == object:
+        # Spreadsheet cells of other kinds are told apart before factorising: True == 1 in Python,
+        # so a TRUE beside 1s would otherwise take their code (or give them its own).
+        kinds = column.map(_cell_kind).to_numpy(dtype=np.int8)
+        if kinds.any():
+            values, codes = convert_column(column.where(kinds == 0, None), scale, na_codes)
+            special = kinds > 0
+            values[special], codes[special] = np.nan, kinds[special]
+            return values, codes
     index, uniques = pd.factorize(column, use_na_sentinel=True)
-    parsed = [parse_answer(u, scale) for u in uniques]
+    parsed = [parse_answer(u, scale, na_codes) for u in uniques]
     lookup_values = np.array([p[0] for p in parsed] + [np.nan], dtype=float)
     lookup_codes = np.array([p[1] for p in parsed] + [_MISSING], dtype=np.int8)
     return lookup_values[index], lookup_codes[index]
+
+
+def _cell_kind(value: object) -> int:
+    """The answer code of a spreadsheet cell that is not a number or text (0 for the others)."""
+    if isinstance(value, (bool, np.bool_)):
+        return _BOOLEAN
+    if isinstance(value, CellError):
+        return _FORMULA_ERROR
+    if isinstance(value, Uncomputed):
+        return _NOT_COMPUTED
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,58 +518,34 @@ def convert_column(column: pd.Series, scale: Scale) -> tuple[np.ndarray, np.ndar
 def load_responses(
     source: str | Path | pd.DataFrame,
     questionnaire: Questionnaire | str | Path | None = None,
+    options: LoadOptions | Mapping | None = None,
     *,
-    id_column: str | bool | None = None,
-    unit_column: str | bool | None = None,
-    role_column: str | bool | None = None,
-    submitted_column: str | bool | None = None,
-    start_column: str | bool | None = None,
-    comment_column: str | bool | None = None,
-    mapping: Mapping[str, str] | None = None,
-    layout: str = "auto",
-    sheet: str | int | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    require_unit: bool = True,
-    exclude_flagged: bool = False,
     min_answered: float = 0.6,
-    keep_identifiers: bool = False,
-    screen_comments: bool = True,
+    **option_values,
 ) -> Responses:
     """Load a survey export and map it onto a questionnaire, quarantining bad rows.
 
     Parameters
     ----------
     source : path or DataFrame
-        CSV (UTF-8, UTF-8 with BOM, Windows-1252; comma, semicolon, tab or pipe delimited) or XLSX.
+        CSV (UTF-8, UTF-8 with BOM, UTF-16, Windows-1252, or UTF-8 with some rows in Windows-1252;
+        comma, semicolon, tab or pipe delimited) or XLSX, as written by hand or by MS Forms, Google
+        Forms, Qualtrics, SurveyMonkey or LimeSurvey (their layouts are recognised).
     questionnaire : Questionnaire or path, optional
         Default: the bundled PMO integration instrument.
-    id_column, unit_column, role_column, submitted_column, start_column, comment_column : str or False
-        Metadata columns. ``None`` (default) detects common names (``ID``, ``Business unit``,
-        ``Role``, ``Completion time``, ...); ``False`` means the file has none. Without a unit
-        column the whole file is one organisation; without an id column, row numbers serve.
-    mapping : dict, optional
-        ``{header: item_id}`` for columns the automatic matching cannot recognise.
-    layout : {"auto", "wide", "long"}
-        Wide: one row per respondent. Long: one row per answer (respondent, item, answer).
-    sheet : str or int, optional
-        XLSX sheet (default: the first).
-    require_unit : bool
-        With a unit column, quarantine rows whose unit is blank (reason ``missing_unit``).
-    exclude_flagged : bool
-        Move straight-liners and speeders to quarantine instead of keeping them flagged.
+    options : LoadOptions or dict, optional
+        How to read the file and map its columns (see :class:`~pmo_maturity.LoadOptions`: metadata
+        columns, ``mapping``, ``mapping_file``, ``na_codes``, ``layout``, ``sheet``, ``encoding``,
+        ``delimiter``, ``require_unit``, ``exclude_flagged``).
     min_answered : float
         A respondent who has answered fewer than this share of the items of every dimension cannot
         be scored at all and is quarantined (``too_few_answers``); the same rule as
         :class:`~pmo_maturity.ScoringRules` (scoring with a stricter share quarantines more).
-    keep_identifiers : bool
-        Direct identifiers in the export (e-mail, name, IP address, survey tools' recipient
-        fields) are dropped at load (:mod:`pmo_maturity.personal`). True keeps them apart, in
-        ``Responses.identifiers``, to link responses to another source; they never reach scores,
-        reports or exports.
-    screen_comments : bool
-        Replace e-mail addresses, phone numbers, links, @handles and the export's names in
-        comments by "[removed]" (default). False is for a consultant's private reading only.
+    **option_values
+        Any field of :class:`~pmo_maturity.LoadOptions` by name (``unit_column="Department"``),
+        applied over ``options``: for example ``keep_identifiers=True`` keeps the export's direct
+        identifiers apart, in ``Responses.identifiers`` (they are dropped at load otherwise), and
+        ``screen_comments=False`` keeps comments verbatim, for a consultant's private reading.
 
     Returns
     -------
@@ -489,6 +555,10 @@ def load_responses(
     ------
     ResponsesError
         When the file cannot be read at all or no column matches the questionnaire.
+    ConfigurationError
+        When an option is invalid (an :class:`~pmo_maturity.errors.OptionError` naming it).
+    MappingFileError
+        When the mapping file is unreadable or invalid.
 
     Examples
     --------
@@ -496,59 +566,72 @@ def load_responses(
     >>> r = load_responses(sample_path())
     >>> r.summary["rows_in"] == r.summary["rows_accepted"] + r.summary["rows_quarantined"]
     True
+    >>> load_responses(sample_path(), unit_column="Business unit", role_column=False).has_roles
+    False
     """
     q = questionnaire if isinstance(questionnaire, Questionnaire) else load_questionnaire(questionnaire)
-    if layout not in ("auto", "wide", "long"):
-        raise ResponsesError(source if not isinstance(source, pd.DataFrame) else "<DataFrame>",
-                             f"layout must be 'auto', 'wide' or 'long'; got {layout!r}")
-    meta = {"respondent_id": id_column, "unit": unit_column, "role": role_column,
-            "submitted_at": submitted_column, "start_time": start_column, "comment": comment_column}
+    options = LoadOptions.coerce(options, **option_values)
+    spec = read_mapping_file(options.mapping_file) if options.mapping_file else None
+    options = options.merged_with(spec)
     path_text = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
 
     # 1. Read the header and decide what each column is, then read the body with that knowledge.
+    sheet = options.sheet
     if isinstance(source, pd.DataFrame):
         headers = list(map(str, source.columns))
     else:
         sheet = _choose_sheet(Path(source), q, sheet)
-        headers = peek_header(Path(source), encoding=encoding, delimiter=delimiter, sheet=sheet)
-    columns = resolve_columns(headers, q, meta=meta, mapping=mapping, alternative_headers=None, path=path_text)
+        headers = peek_header(Path(source), options, sheet)
+    columns = resolve_columns(headers, q, meta=options.meta, mapping=options.mapping, alternative_headers=None,
+                              path=path_text, mapping_file=spec)
     # Identifiers and labels are read as text (leading zeros kept); times are left for the reader
     # to type, numbers stay numbers.
     text_columns = {h for role, h in columns.meta.items() if role not in ("submitted_at", "start_time")}
     text_columns |= set(columns.extra)
-    table = read_table(source, encoding=encoding, delimiter=delimiter, sheet=sheet, text_columns=text_columns,
-                       answer_columns=set(columns.items.values()))
-    if table.info.alternative_headers:
-        columns = resolve_columns(list(table.frame.columns), q, meta=meta, mapping=mapping,
-                                  alternative_headers=table.info.alternative_headers, path=path_text)
+    table = read_table(source, encoding=options.encoding, delimiter=options.delimiter, sheet=sheet,
+                       text_columns=text_columns, answer_columns=set(columns.items.values()))
+    if table.info.alternative_headers or list(table.frame.columns) != headers:  # a survey tool's header rows
+        columns = resolve_columns(list(table.frame.columns), q, meta=options.meta, mapping=options.mapping,
+                                  alternative_headers=table.info.alternative_headers, path=path_text,
+                                  mapping_file=spec)
 
     # 2. Wide or long.
     long_cols = _long_columns(table.frame.columns, columns)
-    if layout == "long" or (layout == "auto" and not columns.items and long_cols):
+    if options.layout == "long" or (options.layout == "auto" and not columns.items and long_cols):
         if not long_cols:
             raise ResponsesError(path_text, "layout 'long' needs an item column (item/question) and an answer column "
                                             f"(answer/value/response); columns are {_shorten(headers)}")
-        loaded = _load_long(table, q, columns, long_cols, require_unit, exclude_flagged)  # scored rows checked later
-        return minimise(loaded, keep_identifiers=keep_identifiers, screen_comments=screen_comments)
+        loaded = _load_long(table, q, columns, long_cols, options)  # scored rows checked later
+        return minimise(loaded, keep_identifiers=options.keep_identifiers, screen_comments=options.screen_comments)
     if not columns.items:
         raise ResponsesError(path_text, f"no column matches an item of questionnaire {q.describe()}: expected item "
                                         f"ids such as {q.item_ids[0]!r} or question texts such as "
                                         f"{q.items[0].text!r}; columns are {_shorten(headers)}. Check the "
-                                        f"questionnaire, or pass mapping={{header: item_id}}")
-    loaded = _load_wide(table, q, columns, require_unit, exclude_flagged, min_answered)
-    return minimise(loaded, keep_identifiers=keep_identifiers, screen_comments=screen_comments)
+                                        f"questionnaire, or map the columns with a mapping file (--mapping-file) "
+                                        f"or --map HEADER=ITEM")
+    loaded = _load_wide(table, q, columns, options, min_answered)
+    return minimise(loaded, keep_identifiers=options.keep_identifiers, screen_comments=options.screen_comments)
+
+
+def peek_header(path: Path, options: LoadOptions, sheet) -> list[str]:
+    """The file's column headers, read without its body."""
+    table = read_table(path, encoding=options.encoding, delimiter=options.delimiter, sheet=sheet, header_only=True)
+    return [str(c) for c in table.frame.columns]
 
 
 def _choose_sheet(path: Path, q: Questionnaire, sheet: str | int | None) -> str | int | None:
     """Without a sheet named, take the first sheet whose headers match the questionnaire."""
-    if sheet is not None or path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+    if sheet is not None or not path.is_file():
         return sheet
-    try:
-        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
-    except Exception:  # unreadable: let read_table raise the clear error
-        return sheet
-    for name in names:
-        items, _ = match_items(peek_header(path, sheet=name), q)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        try:
+            with path.open("rb") as handle:
+                if handle.read(4) != b"PK\x03\x04":
+                    return sheet
+        except OSError:
+            return sheet
+    for name, headers in excel_headers(path).items():
+        items, _ = match_items([h for h in headers if h], q)
         if items:
             return name
     return sheet
@@ -561,141 +644,50 @@ def _long_columns(headers, columns: ColumnMap) -> tuple[str, str] | None:
     return (item, answer) if item and answer else None
 
 
-def _meta_frame(frame: pd.DataFrame, rows: np.ndarray, columns: ColumnMap) -> pd.DataFrame:
-    """Canonical metadata columns (text, stripped; blanks missing; ids default to the row)."""
-    out = pd.DataFrame({"row": rows})
-    text_roles, time_roles = ("respondent_id", "unit", "role", "comment"), ("submitted_at", "start_time")
-    given = [role for role in (*text_roles, *time_roles) if role in columns.meta]
-
-    def clean(role: str):
-        column = frame[columns.meta[role]]
-        return _text(column).array if role in text_roles else _parse_times(column)
-
-    cleaned = dict(zip(given, map_threads(clean, given, len(frame))))  # side by side on large files
-    for role in text_roles:
-        out[role] = cleaned[role] if role in cleaned else pd.Series([None] * len(out), dtype="str").array
-    ids = out["respondent_id"]
-    if ids.isna().any():
-        out["respondent_id"] = ids.where(ids.notna(), "row " + out["row"].astype(str))
-    for role in time_roles:
-        out[role] = cleaned[role] if role in cleaned else pd.NaT
-    return out
-
-
-def _text(column: pd.Series) -> pd.Series:
-    """Stripped text with blanks as missing; vectorised for the string columns CSV files give."""
-    if isinstance(column.dtype, pd.StringDtype):
-        if _already_clean(column):  # the usual ids, units and roles: nothing to strip, nothing blank
-            return column
-        stripped = column.str.strip()
-        return stripped.where(stripped.str.len() > 0)
-    return column.map(_clean_text).astype("str")
-
-
-# Bytes that may begin or end white space in UTF-8: ASCII spaces and controls, and every byte of a
-# multi-byte character (non-breaking and other Unicode spaces among them).
-_MAY_BE_SPACE = np.zeros(256, dtype=bool)
-_MAY_BE_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-_MAY_BE_SPACE[0x80:] = True
-
-
-def _already_clean(column: pd.Series) -> bool:
-    """True when no value of an Arrow string column is blank or begins or ends with what may be
-    white space, read from the column's own buffers (then stripping would copy it unchanged)."""
-    text = _arrow_text(column)
-    if text is None:
-        return False
-    for chunk in (text.chunks if isinstance(text, pa.ChunkedArray) else [text]):
-        if len(chunk) == chunk.null_count:
-            continue
-        offsets, data = arrow_strings(chunk)
-        present = np.diff(offsets) > 0
-        if (arrow_valid(chunk) & ~present).any():
-            return False  # a blank value
-        if _MAY_BE_SPACE[data[offsets[:-1][present]]].any() or _MAY_BE_SPACE[data[offsets[1:][present] - 1]].any():
-            return False
-    return True
-
-
-def _arrow_text(column: pd.Series):
-    """The Arrow strings behind a text column, without a copy for Arrow-backed ones (None when the
-    values are not strings)."""
-    try:
-        text = pa.array(column.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
-        return None
-    return text if pa.types.is_string(text.type) or pa.types.is_large_string(text.type) else None
-
-
-def _clean_text(value: object) -> object:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-_TIME_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-                 "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M")
-
-
-def _parse_times(column: pd.Series) -> np.ndarray:
-    """Timestamps: typed cells as they are; text tried against common export formats first
-    (vectorised), then parsed value by value; what cannot be parsed is missing (NaT)."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        values = pd.to_datetime(column)
-    else:
-        text = _text(column) if column.dtype != object else column.map(_clean_text)
-        values = None
-        present = int(text.notna().sum())
-        for fmt in _TIME_FORMATS:
-            parsed = pd.to_datetime(text, errors="coerce", format=fmt)
-            if int(parsed.notna().sum()) == present:
-                values = parsed
-                break
-        if values is None:
-            values = pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert(None)
-    return values.to_numpy(dtype="datetime64[ns]")
-
-
-def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_unit: bool,
-               exclude_flagged: bool, min_answered: float) -> Responses:
+def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, options: LoadOptions,
+               min_answered: float) -> Responses:
     frame, rows = table.frame, table.rows
     n = len(frame)
-    meta = _meta_frame(frame, rows, columns)
+    warnings = list(table.info.warnings)
+    meta = meta_frame(frame, rows, columns.meta, options.values, warnings)
     # Whether any id repeats (a hash of every id) is worked out beside the answer scan: pyarrow
-    # releases the GIL, so on a large file it costs little extra time.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # releases the GIL, so on a large file it costs little extra time (on a small one, a thread
+    # costs more than the work).
+    with beside(n) as pool:
         ids_unique = pool.submit(_all_different, meta["respondent_id"])
-        scan = _scan_items(frame, columns.items, q, table.info.integer_columns)
+        scan = _scan_items(frame, columns.items, q, table.info.integer_columns, options.na_codes,
+                           cells=table.info.format != "csv")
         ids_unique = ids_unique.result()
     values = scan.values
     records = []
+    # Responses the survey tool marks as previews, spam or unfinished are set aside first.
+    rejected = _set_aside(frame, meta, table.info, records)
     bad_row = np.zeros(n, dtype=bool)
     bad_row[scan.bad_rows] = True
+    bad_row &= ~rejected
     for j in np.unique(scan.bad_cols):
         header = columns.items[q.item_ids[j]]
-        here = scan.bad_cols == j
+        here = (scan.bad_cols == j) & ~rejected[scan.bad_rows]
         idx, cell_codes = scan.bad_rows[here], scan.bad_codes[here]
+        if not len(idx):
+            continue
         raw = frame[header].iloc[idx].to_numpy(dtype=object)
         records.append(_records(meta, idx, header, np.array(_VALUE_REASONS, dtype=object)[cell_codes],
                                 [_value_detail(code, q.scale) for code in cell_codes], value=raw))
-    empty = (scan.answered == 0) & ~bad_row
+    warnings.extend(_dont_know_hint(frame, scan, columns, q, options.na_codes, rows))
+    empty = (scan.answered == 0) & ~bad_row & ~rejected
     if empty.any():
         idx = np.flatnonzero(empty)
         has_comment = meta["comment"].iloc[idx].notna().to_numpy()
         records.append(_records(meta, idx, "", "empty_row",
                                 np.where(has_comment, "no answers (only a comment)", "no answers")))
-    rejected = bad_row | empty
+    rejected |= bad_row | empty
     too_few = ~_scorable(values, q, min_answered) & ~rejected
     if too_few.any():
         records.append(_records(meta, np.flatnonzero(too_few), "", "too_few_answers",
                                 _too_few_detail(min_answered)))
         rejected |= too_few
-    if require_unit:
+    if options.require_unit:
         rejected |= _missing_units(meta, columns, rejected, records)
     superseded = _superseded(meta, rejected, ids_unique)
     if superseded.any():
@@ -708,7 +700,7 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
     extra = extra.reset_index(drop=True)
     # The flags (mostly Python) are worked out while the accepted rows are compacted (numpy and
     # Arrow, which release the GIL); both only read what they share.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with beside(n) as pool:
         flags = pool.submit(_flags, meta, q, ~rejected, scan)
         if rejected.any():
             keep = ~rejected
@@ -716,17 +708,83 @@ def _load_wide(table: RawTable, q: Questionnaire, columns: ColumnMap, require_un
             values = _compact_rows(values, keep)
         flags = flags.result()
     data = pd.concat([meta, pd.DataFrame(values, columns=q.item_ids, copy=False), extra], axis=1)
-    return _finish(data, records, flags, n, q, columns, table.info, "wide", exclude_flagged)
+    return _finish(data, records, flags, n, q, columns, table.info, "wide", options, warnings)
+
+
+def _set_aside(frame: pd.DataFrame, meta: pd.DataFrame, info: SourceInfo, records: list) -> np.ndarray:
+    """Rows a survey tool marks as previews, tests, spam or unfinished: quarantined with their reason."""
+    found = layouts.set_aside(frame, info.tool, info.alternative_headers)
+    if found is None:
+        return np.zeros(len(frame), dtype=bool)
+    marked = found.reasons != ""
+    idx = np.flatnonzero(marked)
+    details = {"preview": f"{info.tool} marks it as a preview or test response",
+               "spam": f"{info.tool} marks it as spam",
+               "unfinished": f"{info.tool} marks it as not finished"}
+    records.append(_records(meta, idx, found.columns[idx], found.reasons[idx],
+                            [details[r] for r in found.reasons[idx]], value=found.values[idx]))
+    return marked
+
+
+# Codes that survey tools and statistics packages give "Don't know" beside a scale.
+_CODE_CANDIDATES = (9, 99, 999, -9, -99, -1)
+
+
+def _dont_know_hint(frame: pd.DataFrame, scan: AnswerScan, columns: ColumnMap, q: Questionnaire,
+                    na_codes: tuple[float, ...], rows: np.ndarray) -> list[tuple]:
+    """A warning when one whole number just off the scale (or a usual missing code) makes up most
+    of the out-of-range answers: it probably codes "Don't know" and should be declared once."""
+    out_of_range = np.flatnonzero(scan.bad_codes == 2)
+    if len(out_of_range) < 2:
+        return []
+    found_rows, numbers = [], []
+    for j in np.unique(scan.bad_cols[out_of_range]):
+        idx = scan.bad_rows[out_of_range[scan.bad_cols[out_of_range] == j]]
+        raw = frame[columns.items[q.item_ids[j]]].iloc[idx].to_numpy(dtype=object)
+        found_rows.append(idx)
+        numbers.append(np.array([_number_or_nan(v) for v in raw]))
+    found_rows, numbers = np.concatenate(found_rows), np.concatenate(numbers)
+    values, counts = np.unique(numbers[~np.isnan(numbers)], return_counts=True)
+    if not len(values):
+        return []
+    code, count = values[int(np.argmax(counts))], int(counts.max())
+    candidates = {q.scale.max + 1, *_CODE_CANDIDATES} - set(range(q.scale.min, q.scale.max + 1)) - set(na_codes)
+    if code not in candidates or count < 2 or count * 2 < len(numbers):
+        return []
+    first = int(rows[found_rows[numbers == code].min()])
+    shown = f"{code:g}"
+    return [(first, "", "dont_know_code", shown,
+             f"{shown} is {count} of the {len(numbers)} answers outside {q.scale.min}-{q.scale.max} (first on row "
+             f"{first}): if it codes \"Don't know\", declare it once with na_codes: [{shown}] in the questionnaire's "
+             f"scale or in a mapping file (--mapping-file), or with --na-code {shown}")]
+
+
+def _number_or_nan(value: object) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def _finish(data: pd.DataFrame, records: list, flags: pd.DataFrame, n: int, q: Questionnaire, columns: ColumnMap,
-            info: SourceInfo, layout: str, exclude_flagged: bool) -> Responses:
+            info: SourceInfo, layout: str, options: LoadOptions, warnings: list) -> Responses:
     """Assemble the result: malformed lines join the quarantine, and every input row is counted."""
     quarantine = _concat_quarantine([*records, *_malformed_records(info)])
-    summary = _summary(n + len(info.malformed), data, quarantine, flags, columns, info, layout)
+    table = _warning_table(warnings)
+    na_codes = list(dict.fromkeys((*q.scale.na_codes, *options.na_codes)))
+    summary = _summary(n + len(info.malformed), data, quarantine, flags, columns, info, layout, table,
+                       [int(c) if float(c).is_integer() else c for c in na_codes])
     responses = Responses(data=data, quarantine=quarantine, flags=flags, summary=summary, questionnaire=q,
-                          columns=columns, source=info)
-    return _exclude_flagged(responses) if exclude_flagged else responses
+                          columns=columns, source=info, warnings=table)
+    return _exclude_flagged(responses) if options.exclude_flagged else responses
+
+
+def _warning_table(warnings: list) -> pd.DataFrame:
+    if not warnings:
+        return pd.DataFrame({c: pd.Series(dtype=object if c != "row" else int) for c in _WARNING_COLUMNS})
+    table = pd.DataFrame(warnings, columns=_WARNING_COLUMNS, dtype=object)
+    table["row"] = table["row"].astype(int)
+    return table.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
 
 def _malformed_records(info: SourceInfo) -> list[pd.DataFrame]:
@@ -804,6 +862,12 @@ def _value_detail(code: int, scale: Scale) -> str:
         return f"expected a whole number from {scale.min} to {scale.max}{labels}"
     if code == 3:
         return f"expected a whole scale point from {scale.min} to {scale.max}"
+    if code == _BOOLEAN:
+        return f"a TRUE/FALSE cell; expected a number from {scale.min} to {scale.max}{labels}"
+    if code == _FORMULA_ERROR:
+        return "a formula error in the workbook; fix the formula, or type the answer"
+    if code == _NOT_COMPUTED:
+        return "a formula without a stored value; open and save the workbook in a spreadsheet program"
     return (f"expected a number from {scale.min} to {scale.max}{labels}, or a don't-know label "
             f"({', '.join(scale.na_labels)})")
 
@@ -917,7 +981,7 @@ def _concat_quarantine(records: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _summary(rows_in: int, data: pd.DataFrame, quarantine: pd.DataFrame, flags: pd.DataFrame,
-             columns: ColumnMap, info: SourceInfo, layout: str) -> dict:
+             columns: ColumnMap, info: SourceInfo, layout: str, warnings: pd.DataFrame, na_codes: list) -> dict:
     primary = primary_reasons(quarantine)
     by_reason = primary["reason"].value_counts().to_dict() if len(primary) else {}
     rows_accepted = int(data["input_rows"].map(len).sum()) if "input_rows" in data.columns else len(data)
@@ -928,14 +992,16 @@ def _summary(rows_in: int, data: pd.DataFrame, quarantine: pd.DataFrame, flags: 
         "respondents": int(len(data)),
         "quarantined_by_reason": {k: int(v) for k, v in sorted(by_reason.items(), key=lambda kv: -kv[1])},
         "flagged": {k: int(v) for k, v in flags["flag"].value_counts().items()} if len(flags) else {},
+        "warnings": {k: int(v) for k, v in warnings["warning"].value_counts().items()} if len(warnings) else {},
         "layout": layout,
+        "na_codes": list(na_codes),
         "items_matched": len(columns.items),
         "items_missing": list(columns.missing_items),
         "metadata_columns": dict(columns.meta),
         "extra_columns": list(columns.extra),
         "source": {"file": info.path, "format": info.format, "encoding": info.encoding,
                    "delimiter": info.delimiter, "sheet": info.sheet, "sha256": info.sha256,
-                   "header_rows": info.header_rows},
+                   "header_rows": info.header_rows, "tool": info.tool},
     }
     if summary["rows_in"] != summary["rows_accepted"] + summary["rows_quarantined"]:
         raise RuntimeError(f"row accounting broken: {summary['rows_in']} in, {summary['rows_accepted']} accepted, "
@@ -948,11 +1014,12 @@ def _summary(rows_in: int, data: pd.DataFrame, quarantine: pd.DataFrame, flags: 
 
 
 def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols: tuple[str, str],
-               require_unit: bool, exclude_flagged: bool) -> Responses:
+               options: LoadOptions) -> Responses:
     item_col, answer_col = long_cols
     frame, rows = table.frame, table.rows
     cols = replace(columns, extra=[c for c in columns.extra if c not in long_cols])
-    meta = _meta_frame(frame, rows, cols)
+    warnings = list(table.info.warnings)
+    meta = meta_frame(frame, rows, cols.meta, options.values, warnings)
     n = len(frame)
     records = []
     rejected = np.zeros(n, dtype=bool)
@@ -975,7 +1042,7 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
         records.append(_records(meta, idx, item_col, "unknown_item", f"not an item of questionnaire {q.id}",
                                 value=raw_items.to_numpy()[idx]))
         rejected |= unknown
-    vals, codes = convert_column(frame[answer_col], q.scale)
+    vals, codes = convert_column(frame[answer_col], q.scale, options.na_codes, cells=table.info.format != "csv")
     bad = (codes >= 2) & ~rejected
     if bad.any():
         idx = np.flatnonzero(bad)
@@ -983,7 +1050,7 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
                                 [_value_detail(c, q.scale) for c in codes[idx]],
                                 value=frame[answer_col].to_numpy(dtype=object)[idx]))
         rejected |= bad
-    if require_unit:
+    if options.require_unit:
         rejected |= _missing_units(meta, cols, rejected, records)
     # Several answers to one item by one respondent: keep the latest.
     answers = meta.assign(item=item_of.to_numpy(), value=vals)
@@ -1015,4 +1082,4 @@ def _load_long(table: RawTable, q: Questionnaire, columns: ColumnMap, long_cols:
     data = data[["row", "respondent_id", "unit", "role", "comment", "submitted_at", "start_time", "input_rows",
                  *q.item_ids]]
     flags = _flags(data, q, np.ones(len(data), dtype=bool))
-    return _finish(data, records, flags, n, q, cols, table.info, "long", exclude_flagged)
+    return _finish(data, records, flags, n, q, cols, table.info, "long", options, warnings)

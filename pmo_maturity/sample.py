@@ -467,7 +467,8 @@ def export_frame(sample: SampleData | pd.DataFrame, questionnaire: Questionnaire
     labelled = labelled.drop(columns=["start_time", *(c for c in ("name",) if c in labelled.columns)])
     if "email" in labelled.columns:  # Google Forms collects the e-mail address when the form asks for it
         labelled = labelled.rename(columns={"email": "Email Address"})
-    return labelled.rename(columns={**GOOGLE_META, **texts})
+    order = ["submitted_at", *(c for c in labelled.columns if c != "submitted_at")]  # Google's Timestamp first
+    return labelled[order].rename(columns={**GOOGLE_META, **texts})
 
 
 def _to_labels(column: pd.Series, q: Questionnaire) -> pd.Series:
@@ -486,8 +487,9 @@ def _to_labels(column: pd.Series, q: Questionnaire) -> pd.Series:
 def write_export(sample: SampleData, path: str | Path, layout: str = "forms", *,
                  encoding: str = "utf-8", delimiter: str = ",", sheet: str = "Responses") -> Path:
     """Write a sample export to CSV (any encoding/delimiter) or XLSX (by the file suffix)."""
+    from .errors import OutputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = export_frame(sample, layout=layout)
     for c in ("start_time", "submitted_at", "Start time", "Completion time", "Timestamp"):
         if c in frame.columns:
@@ -496,8 +498,12 @@ def write_export(sample: SampleData, path: str | Path, layout: str = "forms", *,
         from .export import write_xlsx
 
         write_xlsx({sheet: frame}, path)
-    else:
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, encoding=encoding, sep=delimiter, lineterminator="\n")
+    except OSError as err:
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     return path
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .export import atomic_write_bytes, neutralise
+from .errors import ConfigurationError, OutputError
+from .export import neutralise
 from .questionnaire import Questionnaire, load_questionnaire
 
 META_HEADERS = ("Respondent ID", "Business unit", "Role", "Submitted at")
@@ -45,11 +46,11 @@ def write_template(path: str | Path, questionnaire: Questionnaire | None = None,
     path = Path(path)
     headers = template_headers(q)
     if path.suffix.lower() == ".csv":
-        text = pd.DataFrame(columns=[neutralise(h) for h in headers]).to_csv(index=False, lineterminator="\n")
-        atomic_write_bytes(path, text.encode("utf-8-sig"))
-        return path
+        from .export import write_csv
+
+        return write_csv(pd.DataFrame(columns=headers), path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"template must be written to a .xlsx or .csv file; got {path.name!r}")
+        raise ConfigurationError(f"{path}: a template is written as .xlsx or .csv; got {path.suffix or 'no suffix'!r}")
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -123,10 +124,14 @@ def write_template(path: str | Path, questionnaire: Questionnaire | None = None,
     items.column_dimensions["B"].width = 40
     items.column_dimensions["C"].width = 100
     wb.active = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(tmp)
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(path, f"cannot be written: {err.strerror or err}") from err
     return path
 
 

@@ -37,9 +37,11 @@ def read_previous(path: str | Path) -> pd.DataFrame:
     if missing:
         raise ResponsesError(path, f"is not a scores file written by 'pmo-maturity score': no column(s) "
                                    f"{sorted(missing)}")
+    from .export import restore
+
     for column in ("group", "name", "dimension"):  # undo the spreadsheet neutralisation of the export
         if column in frame.columns:
-            frame[column] = frame[column].astype(str).str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+            frame[column] = frame[column].astype(str).map(restore)
     return frame
 
 

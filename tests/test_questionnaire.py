@@ -41,18 +41,32 @@ def test_bundled_items_are_single_statements(questionnaire):
 
 
 def test_bundled_instrument_loads_from_an_installed_wheel(tmp_path):
-    """Build the wheel, unpack it away from the checkout and load the instrument from it."""
-    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    """Build the wheel (from a copy of the checkout where an editor left checkpoints), unpack it
+    away from the checkout and load the instrument from it."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "source"
+    for folder in ("pmo_maturity", "questionnaires", "notebooks"):
+        shutil.copytree(root / folder, source / folder, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(root / name, source / name)
+    for folder in ("notebooks", "questionnaires", "pmo_maturity"):  # what JupyterLab leaves behind
+        (source / folder / ".ipynb_checkpoints").mkdir()
+        (source / folder / ".ipynb_checkpoints" / "draft-checkpoint.ipynb").write_text("{}")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(root)], capture_output=True, text=True)
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
     if build.returncode != 0:  # no hatchling in the environment: build in isolation
         build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                                str(tmp_path / "dist"), str(root)], capture_output=True, text=True)
+                                str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     wheel = next((tmp_path / "dist").glob("pmo_maturity-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "pmo_maturity/questionnaires/pmo_integration.yaml" in names
-    assert "pmo_maturity/questionnaires/recommendations.yaml" in names
+    assert not [n for n in names if ".ipynb_checkpoints" in n]
+    shipped = [f"questionnaires/{p.name}" for p in (root / "questionnaires").glob("*.yaml")]
+    shipped += [f"notebooks/{p.name}" for p in (root / "notebooks").glob("*.ipynb")]
+    assert len(shipped) == 4 and all(f"pmo_maturity/{n}" in names for n in shipped)
     assert "pmo_maturity/data/sample_export.csv" in names
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = ("import pmo_maturity, sys; q = pmo_maturity.load_questionnaire(); "

@@ -81,7 +81,7 @@ def test_html_report_order_and_title(unit_html):
 
 
 def test_parameters_are_validated_before_a_run(tmp_path):
-    with pytest.raises(ConfigurationError, match=r"unknown parameter\(s\) \['unti'\]"):
+    with pytest.raises(ConfigurationError, match=r"unknown parameter 'unti' \(did you mean 'unit'\?\)"):
         render_report(tmp_path / "x.html", unti="Finance")
     with pytest.raises(ConfigurationError, match="parameter 'min_group_size' must be int; got str"):
         render_report(tmp_path / "x.html", min_group_size="5")
@@ -131,3 +131,31 @@ def pm_analysis(frame, questionnaire):
     scores = score(load_responses(frame, questionnaire), n_resamples=200)
     return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
                     organisation="Test", catalogue=default_catalogue(questionnaire))
+
+
+@pytest.mark.parametrize(("name", "parameters", "error"), [
+    ("assessment", {"untis": "Finance"}, "UnknownNameError: assessment.ipynb: unknown parameter 'untis' (did you mean "
+                                         "'unit'?)"),
+    ("assessment", {"min_group_size": "abc"}, "parameter 'min_group_size' must be int; got str 'abc'"),
+    ("portfolio", {"load_options": {"role_colum": "Role"}}, "unknown loader option 'role_colum' (did you mean "
+                                                             "'role_column'?)"),
+])
+def test_notebook_parameters_are_checked_in_the_notebook(tmp_path, name, parameters, error):
+    # Plain papermill, as a consultant would run it (-p untis Finance): the notebook itself refuses.
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(notebook_path(name)), str(tmp_path / "out.ipynb"), parameters=parameters,
+                                   progress_bar=False, kernel_name="python3")
+    assert error in f"{raised.value.ename}: {raised.value.evalue}"
+
+
+def test_load_options_reach_the_loader_through_the_notebook(tmp_path, small_export):
+    import pandas as pd
+
+    frame = pd.read_csv(small_export).rename(columns={"role": "Position"})
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+    html = render_report(tmp_path / "r.html", responses=str(path), load_options={"role_column": "Position"})
+    text = html.read_text(encoding="utf-8")
+    # The roles were read (from "Position"): the summary compares them, which it cannot without roles.
+    assert "roles were not collected" not in text
+    assert "No two roles see a dimension clearly" in text or "perception gap, on" in text
