@@ -183,8 +183,12 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
 
     Notes
     -----
-    Respondents with any unscored dimension are left out of the clustering (their count is
-    reported as ``n_excluded``): imputing a dimension would invent part of their profile.
+    Only respondents of reportable units take part (with units): the groups' profiles must not
+    carry a hidden unit's answers. Respondents with any unscored dimension are left out of the
+    clustering itself (imputing a dimension would invent part of their profile) and then placed in
+    the group whose pattern is nearest on the dimensions they scored (their count is
+    ``n_excluded``), so that the groups' profiles add up to the units' results and reveal nothing
+    beyond them (see :func:`_describe`).
 
     Examples
     --------
@@ -197,13 +201,16 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
     seed = scores.rules.seed if seed is None else seed
     dims = scores.questionnaire.dimension_ids
     frame = scores.respondents if unit is None else scores.respondents[scores.respondents["unit"] == unit]
+    if scores.has_units:  # hidden units take no part: their answers must not reach a published profile
+        frame = frame[frame["unit"].isin(scores.reportable_units)]
     complete = frame.dropna(subset=dims)
     x = complete[dims].to_numpy(dtype=float)
     method = (f"Gaussian mixtures (one shared covariance; scikit-learn, seed {seed}) of each respondent's "
               f"scores relative to their own average (the pattern, without the overall level); one group or "
               f"{k_range[0]} to {k_range[1]} archetypes chosen by BIC among groupings whose archetypes are "
               f"separate modes; stability by {n_bootstrap} bootstrap resamples (mean Jaccard per archetype); "
-              f"respondents with an unscored dimension left out")
+              f"respondents with an unscored dimension placed in the nearest archetype on the dimensions they "
+              f"scored; respondents of reportable units only")
     base = dict(n_clustered=len(complete), n_excluded=len(frame) - len(complete), seed=seed, method=method)
     if len(dims) < MIN_DIMENSIONS:
         return Archetypes(False, f"the questionnaire has {len(dims)} dimension(s); profiles need at least "
@@ -234,7 +241,7 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
         return Archetypes(False, f"the {best} segments are not stable (bootstrap Jaccard "
                                  f"{', '.join(f'{s:.2f}' for s in stability)}; each needs {MIN_STABILITY})",
                           **base)
-    return _describe(scores, complete, labels, best, stability, base)
+    return _describe(scores, complete, labels, best, stability, base, frame)
 
 
 def _subsample(n: int, size: int, seed: int) -> np.ndarray | None:
@@ -391,6 +398,42 @@ def cramers_v(table, *, corrected: bool = True) -> float:
     return float(np.sqrt(phi2 / min(r_ - 1, c_ - 1)))
 
 
+def _members(frame: pd.DataFrame, complete: pd.DataFrame, labels: np.ndarray, centres: np.ndarray,
+             levels: np.ndarray, dims: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every respondent of the clustered scope with an archetype: the clustered ones with theirs, the
+    others (a dimension missing) with the archetype whose mean pattern is nearest on the dimensions
+    they scored (patterns: scores minus the respondent's own average on those dimensions), or, with
+    one dimension scored, whose mean score on it is nearest."""
+    rest = frame.drop(index=complete.index)
+    rest = rest[rest[dims].notna().any(axis=1)]
+    if rest.empty:
+        return complete, np.asarray(labels)
+    x = rest[dims].to_numpy(dtype=float)
+    have = ~np.isnan(x)
+    count = have.sum(axis=1)
+    own = np.where(have, x, 0).sum(axis=1) / count
+    pattern = np.where(have, x - own[:, None], 0.0)
+    distance = np.empty((len(x), len(centres)))
+    for c, (centre, level) in enumerate(zip(centres, levels)):
+        centred = centre[None, :] - (np.where(have, centre, 0).sum(axis=1) / count)[:, None]
+        by_pattern = (np.where(have, pattern - centred, 0.0) ** 2).sum(axis=1) / count
+        by_score = (np.where(have, x - level[None, :], 0.0) ** 2).sum(axis=1) / count
+        distance[:, c] = np.where(count >= 2, by_pattern, by_score)
+    return pd.concat([complete, rest]), np.concatenate([np.asarray(labels), distance.argmin(axis=1)])
+
+
+def _shown_cells(scores: Scores, members: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Whether each member's score on each dimension may count in a published profile: the member's
+    unit shows that dimension (a dimension hidden in a unit stays out of every sum)."""
+    if not scores.has_units or scores.units.empty:
+        return pd.DataFrame(True, index=members.index, columns=dims)
+    table = scores.units
+    hidden = table[table["suppressed"].astype(bool) | table["hidden"].astype(bool)]
+    blocked = set(zip(hidden["unit"], hidden["dimension"]))
+    units = members["unit"].to_numpy()
+    return pd.DataFrame({d: [(u, d) not in blocked for u in units] for d in dims}, index=members.index)
+
+
 def _unit_association(scores: Scores, complete: pd.DataFrame, groups: np.ndarray) -> tuple[float, bool]:
     """Cramér's V of the groups against business unit, on respondents of reportable units."""
     shown = complete["unit"].isin(scores.reportable_units).to_numpy()
@@ -443,7 +486,16 @@ def _level_groups(x: np.ndarray, picked: np.ndarray | None, ks: list[int], seed:
 
 
 def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int, stability: np.ndarray,
-              base: dict) -> Archetypes:
+              base: dict, frame: pd.DataFrame | None = None) -> Archetypes:
+    """Profiles, names, compositions and privacy of the archetypes found.
+
+    Disclosure control: a profile is published as the mean of its members' scores, so the members'
+    sums must add up to nothing a reader cannot already work out. Every respondent of the clustered
+    scope is a member (those with a dimension missing in their nearest archetype), and a dimension's
+    mean counts only the members whose unit shows that dimension: the archetypes' sums of a dimension
+    then add up exactly to the shown units' totals, and taking one from the other reveals no hidden
+    unit, cell or person.
+    """
     q = scores.questionnaire
     dims = q.dimension_ids
     rules = scores.rules
@@ -456,14 +508,22 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     overall = scores.respondents["overall"]
     level_mean, level_sd = overall.mean(), overall.std(ddof=1)
     shapes = complete[dims].sub(complete[dims].mean(axis=1), axis=0)
+    centres = np.array([shapes[labels == c].mean().to_numpy() for c in range(k)])
+    levels = np.array([complete.loc[labels == c, dims].mean().to_numpy() for c in range(k)])
+    frame = complete if frame is None else frame
+    members_all, member_labels = _members(frame, complete, labels, centres, levels, dims)
+    shown = _shown_cells(scores, members_all, dims)
+    weights = q.weights.reindex(dims).to_numpy(dtype=float)
     rows = []
     for c in range(k):
-        members = complete[labels == c]
-        means = members[dims].mean()
+        mine = member_labels == c
+        values = members_all.loc[mine, dims].where(shown[mine])
+        means = values.mean()
         z = (means - org_mean) / org_sd
         pattern = (shapes[labels == c].mean() - shape_mean) / shape_sd
-        level = float(members["overall"].mean())
-        rows.append({"cluster": c, "size": len(members), **means.to_dict(), "overall": level,
+        has = means.notna().to_numpy()
+        level = float((means.to_numpy()[has] * weights[has]).sum() / weights[has].sum()) if has.any() else np.nan
+        rows.append({"cluster": c, "size": int(mine.sum()), **means.to_dict(), "overall": level,
                      "level_z": (level - level_mean) / level_sd if level_sd > 0 else 0.0,
                      **{f"z_{d}": z[d] for d in dims}, **{f"shape_{d}": pattern[d] for d in dims},
                      "stability": stability[c]})
@@ -474,7 +534,7 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     sizes = dict(zip(profiles["archetype"], profiles["size"]))
     hidden = suppressed_groups(sizes, rules.min_group_size)
     names = profiles.set_index("cluster")["archetype"]
-    label_series = pd.Series(names.loc[labels].to_numpy(), index=complete["respondent_id"].to_numpy(),
+    label_series = pd.Series(names.loc[member_labels].to_numpy(), index=members_all["respondent_id"].to_numpy(),
                              name="archetype")
     # Compositions cross archetypes with units and roles, whose totals are shown elsewhere: settle
     # the hidden archetypes and cells together (an archetype may have to be hidden for a crossing).
@@ -482,9 +542,9 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     hidden_roles = {r: "small" for r in roles.loc[roles["suppressed"].astype(bool), "role"]}
     unit_sizes, role_sizes = scores.respondents["unit"].value_counts(), scores.respondents["role"].value_counts()
     while True:
-        comp_units, settled = _composition(complete, label_series, "unit", rules.min_group_size, hidden, sizes,
+        comp_units, settled = _composition(members_all, label_series, "unit", rules.min_group_size, hidden, sizes,
                                            unit_sizes, scores.suppressed_units)
-        comp_roles, settled = _composition(complete, label_series, "role", rules.min_group_size, settled, sizes,
+        comp_roles, settled = _composition(members_all, label_series, "role", rules.min_group_size, settled, sizes,
                                            role_sizes, hidden_roles)
         if set(settled) == set(hidden):
             break
@@ -504,7 +564,7 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
               f"describe how units differ more than groups that cut across units" if mirrors else "")
     return Archetypes(True, reason, k=k, labels=label_series, profiles=profiles, composition_units=comp_units,
                       composition_roles=comp_roles, cramers_v_unit=v, mirrors_units=mirrors,
-                      projection=_projection(complete[dims], label_series.index, base["seed"]), **base)
+                      projection=_projection(complete[dims], complete["respondent_id"].to_numpy(), base["seed"]), **base)
 
 
 def _projection(profiles: pd.DataFrame, index: pd.Index, seed: int) -> pd.DataFrame:

@@ -215,10 +215,10 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
                 if parts else "Every dimension has reached its target.")
     if organisation is not None:
         org = organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
-        diff = values - org
-        j = int(np.nanargmax(np.abs(diff)))
-        takeaway += (f" Furthest from the organisation: {q.dimension(dims[j]).short} "
-                     f"({diff[j]:+.2f}).")
+        diff = np.round(values, 2) - np.round(org, 2)  # as the two scores are displayed
+        far = np.nanmax(np.abs(diff))
+        named = [f"{q.dimension(d).short} ({v:+.2f})" for d, v in zip(dims, diff) if abs(abs(v) - far) < 1e-9]
+        takeaway += f" Furthest from the organisation: {' and '.join(named)}."
     return _render(fig, "Profile against target", takeaway)
 
 
@@ -272,9 +272,14 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] 
     fig.subplots_adjust(left=0.42, right=0.98, top=1 - 0.45 / height, bottom=0.5 / height)
     y = np.arange(len(frame))
     half = frame["neutral"].to_numpy() / 2
-    _bars(ax, y, -half, -frame["negative"].to_numpy() - half, ANSWER_COLOURS["negative"], "Disagree")
+    # Unfavourable answers to the left, favourable to the right: for a reverse-worded statement,
+    # agreeing is the unfavourable answer.
+    reverse = frame["reverse"].to_numpy()
+    unfavourable = np.where(reverse, frame["positive"], frame["negative"])
+    favourable = np.where(reverse, frame["negative"], frame["positive"])
+    _bars(ax, y, -half, -unfavourable - half, ANSWER_COLOURS["negative"], "Unfavourable")
     _bars(ax, y, -half, half, ANSWER_COLOURS["neutral"], "Neutral")
-    _bars(ax, y, half, half + frame["positive"].to_numpy(), ANSWER_COLOURS["positive"], "Agree")
+    _bars(ax, y, half, half + favourable, ANSWER_COLOURS["positive"], "Favourable")
     ax.set_ylim(-0.5, len(frame) - 0.5)
     ax.axvline(0, color="#333333", lw=0.8)
     _category_labels(ax, y, frame["label"], fontsize=7)
@@ -288,8 +293,7 @@ def item_answers(q: Questionnaire, answers: pd.DataFrame, hidden: Sequence[str] 
     text = next(i.text for i in q.items if i.id == worst["item"])
     takeaway = f"Least favourable statement: \u201c{text}\u201d ({worst['fav']:.0f}% favourable answers)."
     if len(hidden):
-        takeaway += (f" {len(hidden)} statement{'s' if len(hidden) != 1 else ''} not shown: too few answers to "
-                     f"protect anonymity.")
+        takeaway += f" {len(hidden)} statement{'s' if len(hidden) != 1 else ''} not shown, to protect anonymity."
     return _render(fig, "Answers per statement", takeaway)
 
 
@@ -307,6 +311,9 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gap
     _bands(ax, q)
     palette = matplotlib.colormaps["tab10"]
     role_names = sorted(shown["role"].unique())
+    # One colour per role in every report: the questionnaire's roles first, in their order.
+    known = [*q.roles, *sorted(set(role_names) - set(q.roles))] if q.roles else sorted(role_names)
+    colour_of = {role: palette(i % 10) for i, role in enumerate(known)}
     # dimensions (bottom to top) x roles; a role's missing dimensions are NaN and not drawn
     cells = shown.drop_duplicates(["dimension", "role"])
     cells = cells[cells["dimension"].isin(dims)]
@@ -320,7 +327,8 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gap
                   lw=1, zorder=1)
     for k, role in enumerate(role_names):
         has = ~np.isnan(table[:, k])
-        ax.scatter(table[has, k], ys[has], color=palette(k % 10), label=_wrap(role, 24), s=36, zorder=2)
+        ax.scatter(table[has, k], ys[has], color=colour_of.get(role, palette(k % 10)), label=_wrap(role, 24), s=36,
+                   zorder=2)
     _category_labels(ax, ys, [_wrap(q.dimension(d).name, 32) for d in dims[::-1]])
     _scale_ticks(ax, q)
     ax.set_ylim(-0.5, len(dims) - 0.5)
@@ -337,41 +345,57 @@ def perception_gaps(q: Questionnaire, roles: pd.DataFrame, threshold: float, gap
     elif widest is not None:
         takeaway = (f"No gap between roles is clear of the uncertainty: the widest, on "
                     f"{q.dimension(widest['dimension']).short}, is {widest['difference']:.2f} points (95% CI "
-                    f"{widest['ci_low']:.2f} to {widest['ci_high']:.2f}); gaps count from {threshold:.2f}.")
+                    f"{widest['ci_low']:.2f} to {widest['ci_high']:.2f}), but with {int(widest['comparisons'])} "
+                    f"comparisons made, a gap this size can arise by chance; gaps count from {threshold:.2f}.")
     else:
         takeaway = "Too few respondents per role to compare roles."
     return _render(fig, "Perception gaps by role", takeaway, role_names)
 
 
-def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, organisation: pd.Series) -> Chart:
-    """Each shown archetype's mean score per dimension against the organisation's, in scale points."""
+def archetype_profiles(q: Questionnaire, profiles: pd.DataFrame, organisation: pd.Series,
+                       shares: pd.Series | None = None, scope_name: str = "") -> Chart:
+    """Each shown archetype's mean score per dimension against the organisation's, in scale points.
+
+    ``shares`` (archetype -> share of a unit's respondents) labels the groups with the unit's own
+    shares beside the organisation's.
+    """
     shown = profiles[~profiles["suppressed"].astype(bool)]
     dims = q.dimension_ids
-    fig, ax = _figure(figsize=(7.5, 5.0))
-    fig.subplots_adjust(left=0.1, right=0.98, top=0.96, bottom=0.36 + 0.05 * len(shown))
+    fig, ax = _figure(figsize=(7.5, 5.2))
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.95, bottom=0.36 + 0.05 * len(shown))
     palette = matplotlib.colormaps["Set2"]
     x = np.arange(len(dims))
     width = 0.8 / max(len(shown), 1)
     org = organisation.reindex(dims).to_numpy(dtype=float)
     reach = 0.5
+    diffs = {}
     for k, row in enumerate(shown.itertuples()):
         diff = np.array([getattr(row, d) for d in dims], dtype=float) - org
+        diffs[row.archetype] = diff
         reach = max(reach, float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0)
+        share = (f"{shares[row.archetype]:.0%} of {scope_name}, {row.share:.0%} of the organisation"
+                 if shares is not None and row.archetype in shares.index else f"{row.share:.0%} of respondents")
         _bars(ax, x + k * width - 0.4 + width / 2, np.zeros(len(diff)), np.nan_to_num(diff), palette(k % 8),
-              f"{row.archetype} ({row.share:.0%} of respondents)", height=width, vertical=True)
+              f"{row.archetype} ({share})", height=width, vertical=True)
     ax.set_xlim(-0.6, len(dims) - 0.4)
     ax.axhline(0, color="#333333", lw=0.8)
-    _category_labels(ax, x, [q.dimension(d).short for d in dims], axis="x", rotation=35)
-    ax.set_ylabel(f"Points above or below the organisation ({q.scale.min}-{q.scale.max} scale)", fontsize=8)
+    _category_labels(ax, x, [_wrap(q.dimension(d).short, 16) for d in dims], axis="x", rotation=35, fontsize=8)
+    ax.set_ylabel(f"Points above or below the organisation\n({q.scale.min}-{q.scale.max} scale)", fontsize=8)
     limit = np.ceil(reach * 4) / 4
     ax.set_ylim(-limit, limit)
     if len(shown):
-        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.32), ncols=1)
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.34), ncols=1)
     _style(ax)
-    largest = shown.iloc[0] if len(shown) else None
-    takeaway = (f"The largest group, '{largest['archetype']}' ({largest['share']:.0%} of respondents), rates "
-                f"{largest['pattern']} compared with their own average." if largest is not None
-                else "No group is large enough to show.")
+    takeaway = "No group is large enough to show."
+    if len(shown):
+        largest = shown.iloc[0]
+        diff = pd.Series(diffs[largest["archetype"]], index=dims)
+        top, bottom = diff.idxmax(), diff.idxmin()
+        share = (f"{shares[largest['archetype']]:.0%} of {scope_name}" if shares is not None
+                 and largest["archetype"] in shares.index else f"{largest['share']:.0%} of respondents")
+        takeaway = (f"The largest group, '{largest['archetype']}' ({share}), scores furthest above the "
+                    f"organisation on {q.dimension(top).short} ({diff[top]:+.2f}) and furthest below on "
+                    f"{q.dimension(bottom).short} ({diff[bottom]:+.2f}).")
     return _render(fig, "Groups of respondents with a shared pattern", takeaway, shown["archetype"])
 
 
@@ -382,7 +406,7 @@ def portfolio_heatmap(q: Questionnaire, units: pd.DataFrame, organisation: pd.Da
     shown = units[~units["suppressed"].astype(bool)]
     table = shown.pivot(index="unit", columns="dimension", values="mean")[q.dimension_ids]
     org = organisation.set_index("dimension")["mean"]
-    diff = table - org
+    diff = table.round(2) - org.round(2)  # differences of the scores as displayed
     order = table.mean(axis=1).sort_values(ascending=False).index
     diff = diff.loc[order]
     height = 0.42 * len(diff) + 1.8
@@ -417,7 +441,9 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
         if mine.any():
             _bars(ax, rows[mine], start[mine], window[mine], colour, height=0.6)
     for i, a in enumerate(actions.itertuples()):
-        ax.text(start[i] + 1, i, f"{a.rank}. {a.title}", va="center", fontsize=7, color="#1b2631")
+        room = 62 if start[i] < 60 else 34  # characters that fit between the bar's start and the right edge
+        ax.text(start[i] + 1, i, _clip(f"{a.rank}. {a.title} ({a.owner})", room), va="center", fontsize=7,
+                color="#1b2631")
     ax.set_ylim(-0.5, max(len(actions), 1) - 0.5)
     ax.set_yticks([])
     ax.set_xlim(0, 90)

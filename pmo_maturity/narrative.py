@@ -156,12 +156,13 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
 def plan_context(plan: Plan, per_window: int = 3, max_actions: int = 8) -> dict:
     """What the plan section shows: the windows with effort (and cost), the candidates left out,
     and, for an organisation plan, each owner's load per window."""
-    def money(amount: float) -> str:
-        return f"{amount:,.0f}{' ' + plan.currency if plan.currency else ''}"
+    def money(low: float, high: float | None = None) -> str:
+        amount = f"{low:,.0f}" if high is None else f"{low:,.0f}-{high:,.0f}"
+        return f"{plan.currency} {amount}" if plan.currency else amount
 
     def effort(a: dict) -> str:
-        text = f"{a['effort']}, {a['days_low']}-{a['days_high']} person-days"
-        return text + (f", {money(a['cost_low'])}-{money(a['cost_high'])}" if plan.day_rate else "")
+        text = f"{a['days_low']}-{a['days_high']} person-days"
+        return text + (f", {money(a['cost_low'], a['cost_high'])}" if plan.day_rate else "")
 
     windows = []
     for w in plan.totals().to_dict("records"):
@@ -169,18 +170,26 @@ def plan_context(plan: Plan, per_window: int = 3, max_actions: int = 8) -> dict:
         if actions:
             windows.append({"days": w["window"], "actions": actions, "days_low": w["days_low"],
                             "days_high": w["days_high"],
-                            "cost": f"{money(w['cost_low'])}-{money(w['cost_high'])}" if plan.day_rate else ""})
+                            "cost": money(w["cost_low"], w["cost_high"]) if plan.day_rate else ""})
     considered = [{**a, "units": a["units"] if isinstance(a["units"], str) else "", "effort_words": effort(a)}
                   for a in plan.considered.head(8).to_dict("records")]
     load = plan.owner_load.to_dict("records") if plan.scope == ORGANISATION and len(plan.owner_load) else []
     heavy = [r["owner"] for r in load if any(r[f"by day {d}"] > per_window for d in WINDOWS)]
     if plan.day_rate:
-        cost_note = (f"Costs are indicative: person-days x a day rate of {money(plan.day_rate)}, for internal "
-                     f"time or outside help alike.")
+        cost_note = (f"Effort is the time of the people doing the work and attending it, in person-days; costs "
+                     f"are indicative: person-days x a day rate of {money(plan.day_rate)}. Licences, tools and "
+                     f"training fees are not included.")
     else:
-        cost_note = "Effort is in person-days; give a day rate (--day-rate) for an indicative cost."
+        cost_note = ("Effort is the time of the people doing the work and attending it, in person-days; give a day "
+                     "rate (--day-rate) for an indicative cost.")
+    everything = ""
+    if plan.all_plans is not None:
+        low, high, count = plan.all_plans
+        everything = (f"All {count} plans together (the organisation's and each unit's, each counted in full): "
+                      f"{low}-{high} person-days" + (f", {money(low * plan.day_rate, high * plan.day_rate)}"
+                                                     if plan.day_rate else "") + ".")
     return {"windows": windows, "considered": considered, "per_window": per_window, "max_actions": max_actions,
-            "owner_load": load if len(load) > 0 else [], "windows_all": WINDOWS,
+            "owner_load": load if len(load) > 0 else [], "windows_all": WINDOWS, "everything": everything,
             "overloaded": ", ".join(heavy), "overloaded_count": len(heavy), "cost_note": cost_note}
 
 
@@ -208,23 +217,40 @@ def _brief_context(scores: Scores, unit: str | None, plan: Plan, headcount, name
     quality = _quality_for(scores, unit)
     share = quality["rows_quarantined"] / quality["rows_in"] if quality["rows_in"] else 0.0
     percent = f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
-    quality_line = (f"{quality['rows_quarantined']} of {quality['rows_in']} answer rows were set aside as "
-                    f"unusable ({percent})." if quality["rows_quarantined"] else "No answer row was set aside.")
+    quality_line = (f"{quality['rows_in']} replies received, {quality['rows_scored']} usable."
+                    if quality["rows_quarantined"] else f"All {quality['rows_in']} replies were usable.")
     cautions = []
     if rate.low:
         cautions.append(f"Caution: only {rate.rate:.0%} of the people invited answered.")
     if int(overall["n"]) < 30:
         cautions.append(f"Caution: {int(overall['n'])} respondents; differences of a few points are within the "
                         f"uncertainty.")
-    if share > 0.05:
-        cautions.append(f"Caution: {percent} of the rows could not be used; see Method and data quality.")
+    if share > 0.10:
+        cautions.append(f"Caution: {percent} of the replies could not be used; see Method and data quality.")
+    unreliable = reliability_for(scores, unit)
+    unreliable = unreliable[unreliable["status"] == "low"]
+    if len(unreliable):
+        cautions.append(f"Read {', '.join(unreliable['name'])} with care: its statements do not hang together well.")
+    actions = plan.top(3)
+    first_reason = ""
+    if len(actions) and len(weakest) and actions.iloc[0]["dimension"] not in {d for d in
+                                                                               table.loc[table["name"].isin(
+                                                                                   [w["name"] for w in weakest]),
+                                                                                   "dimension"]}:
+        first = actions.iloc[0]
+        if first["source"] not in ("level", "consolidate", "next level"):
+            on = f" on {first['dimension_name']}" if first["dimension_name"] else ""
+            first_reason = f"The first action answers a clearer finding first: a {first['source']}{on}."
+    floors = [(lv.name, q.index(q.level_floor(lv.level))) for lv in q.levels]
+    current = int(level) if not _missing(level) else None
+    bands = ", ".join(f"{name} from {value:.0f}" for k, (name, value) in enumerate(floors, start=1)
+                      if current is not None and k in (current, current + 1))
     return {
         "name": who, "name_lower": who if unit or name else "the organisation", "level": q.level_name(level),
         "other_level": other, "between": between, "index": f"{overall['index']:.0f}",
         "index_low": f"{q.index(overall['ci_low']):.0f}", "index_high": f"{q.index(overall['ci_high']):.0f}",
-        "weakest": weakest,
-        "staged": overall["staged_level_name"] if overall["levels_differ"] else "",
-        "actions": plan.top(3).to_dict("records"), "response": rate.describe()[:1].upper() + rate.describe()[1:],
+        "weakest": weakest, "first_reason": first_reason, "bands": bands,
+        "actions": actions.to_dict("records"), "response": rate.describe()[:1].upper() + rate.describe()[1:],
         "quality": quality_line, "cautions": cautions,
     }
 

@@ -52,12 +52,13 @@ TRIGGER_GAPS = ("Actions triggered by a finding (a perception gap, divergent vie
                 "weakest dimension; for unreliable items, the shortfall of alpha times half the scale range.")
 PLAN_RULES = (
     "A dimension has reached its target when the lower bound of its 95% interval reaches the target's "
-    "cut-off; it is borderline when the interval spans the cut-off (it gets consolidating actions, at the "
-    "gap of its lower bound) and not reached when the whole interval is below it (actions for its current "
-    "level). A dimension at target gets one 90-day step towards the next level (at half its gap to it).",
-    "Each action sits in the window of its own deadlines: 30 days (days 1-30), 60 (days 31-60) or 90 "
-    "(days 61-90). At most three actions per window and eight in all, at most two per dimension; the "
-    "others are listed as also considered.",
+    "cut-off; it is borderline when the interval spans the cut-off (it gets consolidating actions, ranked on "
+    "its score's distance to the cut-off, or half its lower bound's when the score is above it) and not "
+    "reached when the whole interval is below it (actions for its current level). A dimension at target gets "
+    "one 90-day step towards the next level (at half its distance to it).",
+    "Each action sits in the window of its first deadline: by day 30 (days 1-30), 60 (days 31-60) or 90 "
+    "(days 61-90); later deadlines in its success measure are follow-ups. At most three actions per window "
+    "and eight in all, at most two per dimension; the others are listed as also considered.",
     "The weakest dimension below its target always has an action in the first 30 days, placed first unless "
     "a flagged finding's action has a higher priority.",
     "Only flagged findings trigger actions: perception gaps of at least the threshold that stay clear of "
@@ -299,6 +300,7 @@ class Plan:
     day_rate: float | None = None
     currency: str = ""
     owner_load: pd.DataFrame = field(default_factory=pd.DataFrame)
+    all_plans: tuple[int, int, int] | None = None  # person-days (low, high) and number of plans, when consolidated
     formula: str = PRIORITY_FORMULA
     notes: list[str] = field(default_factory=list)
 
@@ -527,6 +529,9 @@ def consolidate(organisation: Plan, units: Mapping[str, Plan]) -> Plan:
                 day_rate=organisation.day_rate, currency=organisation.currency, formula=organisation.formula,
                 notes=list(organisation.notes))
     plan.owner_load = owner_load([organisation, *units.values()])
+    every = [organisation, *units.values()]
+    plan.all_plans = (int(sum(p.actions["days_low"].sum() for p in every)),
+                      int(sum(p.actions["days_high"].sum() for p in every)), len(every))
     return plan
 
 
@@ -560,8 +565,8 @@ def _targets(scores: Scores, q: Questionnaire, levels: dict[str, int], unit: str
             status, gap = ("reached", 0.0) if shown >= cut else ("not reached", cut - score)
         elif shown_low >= cut:
             status, gap = "reached", 0.0
-        elif shown_high >= cut:
-            status, gap = "borderline", cut - low
+        elif shown_high >= cut:  # ranked on the central estimate; above it, on half the lower bound's shortfall
+            status, gap = "borderline", cut - score if score < cut else (cut - low) / 2
         else:
             status, gap = "not reached", cut - score
         rows.append({"dimension": d.id, "name": d.name, "score": score, "ci_low": low, "ci_high": high,

@@ -30,7 +30,7 @@ from .findings import Findings, find_findings
 from .narrative import Narrative, render, write_narrative
 from .digest import digest_of
 from .headcount import read_headcount, response_rate
-from .recommendations import Plan, consolidate, recommend, resolve_target
+from .recommendations import Plan, _targets, consolidate, recommend, resolve_target
 from .sample import sample_headcount_path
 from .scoring import ORGANISATION, Scores, ScoringRules
 from .trend import compare_cycles
@@ -104,10 +104,7 @@ class Report:
         return _section("Key findings", self.narrative.summary_html, self.narrative.summary_text)
 
     def scorecard(self) -> Scorecard:
-        table = self.scores.scorecard(self.unit)
-        response = self.narrative.response
-        table.attrs["caption"] = response[:1].upper() + response[1:] + "." if response else ""
-        return Scorecard(table)
+        return Scorecard(self.scores.scorecard(self.unit))
 
     def dimensions(self) -> Html:
         return _section("Dimension by dimension", self.narrative.dimensions_html)
@@ -163,7 +160,11 @@ class Report:
             shown = archetypes.composition_units.get(self.unit, pd.Series(dtype=float)).dropna().index
             profiles = profiles.assign(suppressed=profiles["suppressed"] | ~profiles["archetype"].isin(shown))
         organisation = self.scores.organisation.set_index("dimension")["mean"]
-        return charts.archetype_profiles(self.scores.questionnaire, profiles, organisation)
+        shares = None
+        if self.unit is not None and self.unit in archetypes.composition_units.columns:
+            counts = archetypes.composition_units[self.unit]
+            shares = counts / counts.sum() if counts.notna().all() and counts.sum() > 0 else None
+        return charts.archetype_profiles(self.scores.questionnaire, profiles, organisation, shares, self.unit or "")
 
     def roadmap_chart(self) -> charts.Chart:
         return charts.roadmap(self.plan.actions)
@@ -310,7 +311,8 @@ class Portfolio:
     def profile_chart(self) -> charts.Chart:
         q = self.scores.questionnaire
         targets = pd.Series({d: q.level_floor(level) for d, level in self.target.items()})
-        return charts.radar(q, self.scores.organisation, None, targets, "Organisation")
+        status = _targets(self.scores, q, self.target, None).set_index("dimension")["status"]
+        return charts.radar(q, self.scores.organisation, None, targets, "Organisation", status)
 
     def archetypes(self) -> Html:
         a = self.analysis.archetypes
@@ -325,7 +327,8 @@ class Portfolio:
         return _section("Archetypes across units", body)
 
     def method(self) -> Html:
-        narrative = write_narrative(self.scores, archetypes=self.analysis.archetypes)
+        narrative = write_narrative(self.scores, archetypes=self.analysis.archetypes, headcount=self.headcount,
+                                    name=self.analysis.organisation)
         return _section("Method and data quality", narrative.method_html)
 
 

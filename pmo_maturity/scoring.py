@@ -25,6 +25,8 @@ from .responses import Responses, _too_few_detail
 
 ORGANISATION = "Organisation"
 NO_ROLE = "Role not stated"
+# Why a shown group's dimension is hidden: its own few answers, or to protect a smaller group.
+HIDDEN_WORDS = {False: "too few answers", True: "hidden to protect a smaller group"}
 _LEVEL_INTERVAL_COLUMNS = ("level_ci_low", "level_ci_high", "level_ci_low_name", "level_ci_high_name", "borderline")
 
 
@@ -691,7 +693,8 @@ def _group_tables(dim_scores: np.ndarray, groups: _Groups | None, q: Questionnai
             row = {"dimension": d.id, "name": d.name, "weight": d.weight, "n": int(result.n[j]),
                    "mean": result.mean[j], "ci_low": result.low[j], "ci_high": result.high[j],
                    "index": float(q.index(result.mean[j])), "level": levels[j],
-                   "level_name": "too few answers" if hidden_dims[j] else q.level_name(levels[j]),
+                   "level_name": (HIDDEN_WORDS[result.n[j] >= rules.min_group_size] if hidden_dims[j]
+                                  else q.level_name(levels[j])),
                    **_level_interval("", q, levels[j], lows[j], highs[j])}
             if key is not None:
                 row = {key: name, **row, "suppressed": reason is not None, "suppressed_reason": reason or "",

@@ -198,3 +198,33 @@ def _published_counts(truth: pd.DataFrame, tables: dict, min_size: int) -> list[
     for r in rows.itertuples():
         leaks.append(Leak("count", f"{r.scope} {r.group}", f"suppressed but its n ({int(r.n)}) is published"))
     return leaks
+
+
+# --- 5. archetype profiles ------------------------------------------------------------------------
+
+def archetype_leaks(scores, archetypes) -> list[Leak]:
+    """Archetype profiles are group means too: on each dimension, the archetypes' sums (mean x the
+    number of members counted; the attacker is given the true counts) must add up to the shown units'
+    published totals exactly, or their difference is a set of respondents a reader can isolate."""
+    if not archetypes.found:
+        return []
+    truth = scores.respondents.set_index("respondent_id")
+    members = truth.loc[archetypes.labels.index].assign(archetype=archetypes.labels.to_numpy())
+    units = scores.units
+    leaks = []
+    profiles = archetypes.profiles.set_index("archetype")
+    for dim in scores.questionnaire.dimension_ids:
+        shown_units = units[(units["dimension"] == dim) & units["mean"].notna()]
+        published = float((shown_units["n"].astype(float) * shown_units["mean"]).sum())
+        counted = members[members["unit"].isin(shown_units["unit"]) & members[dim].notna()]
+        total = 0.0
+        for name, block in counted.groupby("archetype"):
+            if name in profiles.index and pd.notna(profiles.loc[name, dim]):
+                total += len(block) * float(profiles.loc[name, dim])
+        if abs(total - published) > 1e-6 * max(1.0, abs(published)):
+            leaks.append(Leak("archetypes", f"profiles on {dim}",
+                              f"the archetypes' sums ({total:.4f}) are not the shown units' total ({published:.4f})"))
+    hidden = members[~members["unit"].isin(scores.reportable_units)]
+    if len(hidden):
+        leaks.append(Leak("archetypes", "members", f"{len(hidden)} members from units that are not shown"))
+    return leaks

@@ -328,7 +328,8 @@ def test_large_files_choose_on_a_sample_and_label_everyone(sample_scores, sample
     monkeypatch.setattr(module, "SELECTION_SAMPLE", 150)
     monkeypatch.setattr(module, "STABILITY_SAMPLE", 100)
     result = cluster_respondents(sample_scores)
-    assert result.found and result.k == 3 and len(result.labels) == result.n_clustered
+    # Everyone of the shown units gets an archetype: the clustered, and the others placed in the nearest.
+    assert result.found and result.k == 3 and len(result.labels) == result.n_clustered + result.n_excluded
     truth = sample.truth[sample.truth["expected_reason"] == ""].set_index("respondent_id")["segment"]
     assert recovery(result, truth) >= 0.9
 
@@ -355,30 +356,38 @@ def test_names_follow_the_pattern(archetypes, questionnaire):
 
 
 def test_profile_columns_mean_what_they_say(archetypes, sample_scores):
-    """z_: difference to the organisation in SDs (findings and charts read it); shape_: the
-    members' scores relative to their own average, compared with the organisation's, in SDs."""
-    dims = sample_scores.questionnaire.dimension_ids
+    """Means and z_ (difference to the organisation in SDs; findings and charts read it): over every
+    member; shape_: the clustered (complete) members' scores relative to their own average, compared
+    with the organisation's, in SDs; overall: the weighted mean of the archetype's dimension means."""
+    q = sample_scores.questionnaire
+    dims = q.dimension_ids
     everyone = sample_scores.respondents
     complete = everyone.dropna(subset=dims)
     org_shape = complete[dims].sub(complete[dims].mean(axis=1), axis=0)
     members_of = everyone.set_index("respondent_id").loc[archetypes.labels.index].groupby(archetypes.labels)
     profiles = archetypes.profiles.set_index("archetype")
+    units = sample_scores.units
+    assert not (units["hidden"] & ~units["suppressed"]).any()  # the demo hides no dimension of a shown unit
     for name, members in members_of:
         row = profiles.loc[name]
+        full = members.dropna(subset=dims)
         z = (members[dims].mean() - everyone[dims].mean()) / everyone[dims].std()
-        shape = (members[dims].sub(members[dims].mean(axis=1), axis=0).mean() - org_shape.mean()) / org_shape.std()
+        shape = (full[dims].sub(full[dims].mean(axis=1), axis=0).mean() - org_shape.mean()) / org_shape.std()
         for d in dims:
+            assert row[d] == pytest.approx(members[d].mean())
             assert row[f"z_{d}"] == pytest.approx(z[d]) and row[f"shape_{d}"] == pytest.approx(shape[d])
-        assert row["size"] == len(members) and row["overall"] == pytest.approx(members["overall"].mean())
-        assert row["level_z"] == pytest.approx((members["overall"].mean() - everyone["overall"].mean())
-                                               / everyone["overall"].std())
+        level = float((members[dims].mean() * q.weights).sum() / q.weights.sum())
+        assert row["size"] == len(members) and row["overall"] == pytest.approx(level)
+        assert row["level_z"] == pytest.approx((level - everyone["overall"].mean()) / everyone["overall"].std())
 
 
 def test_excluded_respondents_are_counted(archetypes, sample_scores):
     dims = sample_scores.questionnaire.dimension_ids
-    incomplete = sample_scores.respondents[dims].isna().any(axis=1).sum()
+    shown = sample_scores.respondents["unit"].isin(sample_scores.reportable_units)
+    incomplete = sample_scores.respondents.loc[shown, dims].isna().any(axis=1).sum()
     assert archetypes.n_excluded == incomplete > 0
-    assert archetypes.n_clustered + archetypes.n_excluded == len(sample_scores.respondents)
+    # Only the reportable units' respondents take part: a hidden unit's answers reach no profile.
+    assert archetypes.n_clustered + archetypes.n_excluded == shown.sum() < len(sample_scores.respondents)
 
 
 def test_compositions_hide_small_cells_and_suppressed_units(archetypes, sample_scores):
@@ -404,7 +413,7 @@ def test_compositions_hide_small_cells_and_suppressed_units(archetypes, sample_s
 
 
 def test_small_archetypes_are_suppressed(sample_responses):
-    scores = score(sample_responses, rules=ScoringRules(min_group_size=80, min_comment_group=80))
+    scores = score(sample_responses, rules=ScoringRules(min_group_size=50, min_comment_group=50))
     result = cluster_respondents(scores)
     hidden = set(result.profiles.loc[result.profiles["suppressed"], "archetype"])
     assert hidden and hidden.isdisjoint(set(result.reportable["archetype"]))

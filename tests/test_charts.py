@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pandas as pd
 import pytest
 
 from pmo_maturity import charts, cluster_respondents
@@ -91,7 +92,12 @@ def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire, 
     assert hidden.split(":")[0] not in text.replace("\n", " ")
     assert profiles.iloc[0]["archetype"] in chart.takeaway
     # For executives: scale points, not standard deviations.
-    assert "Points above or below the organisation (1-5 scale)" in text and "SD" not in text
+    assert "Points above or below the organisation" in text and "(1-5 scale)" in text and "SD" not in text
+    # The takeaway says what the bars show: the largest group's furthest points from the organisation.
+    largest = profiles.iloc[0]
+    diff = pd.Series({d: largest[d] for d in questionnaire.dimension_ids}) - organisation
+    top = questionnaire.dimension(diff.idxmax()).short
+    assert f"scores furthest above the organisation on {top} ({diff.max():+.2f})" in chart.takeaway
 
 
 def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire):
@@ -106,7 +112,7 @@ def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire
     assert "(reverse-worded)" in text
     plan = recommend(sample_scores)
     road = charts.roadmap(plan.actions)
-    assert plan.actions.iloc[0]["title"] in _image(road)
+    assert plan.actions.iloc[0]["title"][:40] in _image(road)  # each bar names its action (clipped to the chart)
     counts = plan.actions["window"].value_counts()
     days = f"{plan.actions['days_low'].sum()}-{plan.actions['days_high'].sum()} person-days"
     assert road.takeaway == (f"{counts.get(30, 0)} actions by day 30, {counts.get(60, 0)} by day 60 and "

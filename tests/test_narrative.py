@@ -23,7 +23,8 @@ def test_summary_states_the_headline_numbers(narrative, sample_scores):
     assert narrative.summary_words <= 200
     # The brief: one level and the 0-100 index, then the index's interval and the response rate.
     assert narrative.brief_text.startswith(f"The organisation is at {overall['continuous_level_name']}: "
-                                           f"{overall['index']:.0f}/100 on PMO integration.")
+                                           f"{overall['index']:.0f}/100 on PMO integration (Defined from 40, "
+                                           f"Integrated from 60).")
     assert (f"The index lies between {q.index(overall['ci_low']):.0f} and {q.index(overall['ci_high']):.0f} "
             f"with 95% confidence") in text
     assert f"{int(overall['n'])} of 400 people invited answered (67%)" in text

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.attacker import attack, published_tables
-from pmo_maturity import load_responses, score
+from tests.attacker import archetype_leaks, attack, published_tables
+from pmo_maturity import cluster_respondents, load_responses, score
 from pmo_maturity.sample import ROLES, generate_sample
 
 MIN = 5
@@ -100,3 +100,18 @@ def test_other_minimum_sizes(questionnaire, tmp_path, min_size):
                     unanswered=[("C", "vision"), ("E", "action")])
     scores = score(load_responses(frame, questionnaire), min_group_size=min_size, n_resamples=200)
     assert attack(scores, published_tables(scores, tmp_path), min_size) == []
+
+
+def test_archetype_profiles_add_up_to_the_shown_units(questionnaire):
+    """The attack that recovered three hidden respondents' means from the archetype profiles and the
+    count of respondents clustered: hidden units take no part, and the profiles of the shown units'
+    respondents add up to their published totals on every dimension."""
+    frame = _export(questionnaire, [("Finance", 60), ("Sales", 55), ("Operations", 40), ("Legal", 3), ("Audit", 7)],
+                    seed=41, unanswered=[("Operations", "vision"), ("Audit", "change")])
+    frame.loc[frame.index[::29], questionnaire.dimension("ppt").item_ids] = "Don't know"  # a few incomplete
+    scores = score(load_responses(frame, questionnaire), min_group_size=MIN, n_resamples=200)
+    archetypes = cluster_respondents(scores)
+    assert archetypes.found and archetypes.n_excluded > 0
+    assert set(scores.respondents.set_index("respondent_id").loc[archetypes.labels.index, "unit"]) <= set(
+        scores.reportable_units)
+    assert archetype_leaks(scores, archetypes) == []
