@@ -26,6 +26,7 @@ from .errors import (
     QuestionnaireError,
     ReportError,
     ResponsesError,
+    UnitNotFound,
     UnitNotReportableError,
     UnknownNameError,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "NotebookError",
     "OptionError",
     "OutputError",
+    "UnitNotFound",
     "UnitNotReportableError",
     "UnknownNameError",
     "read_mapping_file",

@@ -16,7 +16,7 @@ from pathlib import Path
 from ._files import atomic_write_bytes
 from .archetypes import Archetypes, UnitGroups, cluster_respondents, cluster_units
 from .digest import digest_of
-from .errors import ReportError, UnitNotReportableError
+from .errors import ReportError
 from .options import LoadOptions
 from .questionnaire import load_questionnaire
 from .recommendations import Catalogue, default_catalogue
@@ -65,13 +65,7 @@ def check_reportable(analysis: Analysis, unit: str | None, *, portfolio: bool = 
     if portfolio and not scores.has_units:
         raise ReportError(f"{source}: the portfolio view needs a business unit column; none was found (name it "
                           f"with --by, or unit_column)")
-    if unit is None:
-        return
-    if not scores.has_units:
-        raise ReportError(f"{source}: no report for unit {unit!r}: the file has no business unit column (name it "
-                          f"with --by, or unit_column)")
-    if unit not in scores.reportable_units:
-        raise UnitNotReportableError(unit, scores.reportable_units, scores.suppressed_units, source)
+    scores.check_reportable(unit)
 
 
 def save_analysis(analysis: Analysis, path: str | Path) -> str:

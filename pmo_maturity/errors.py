@@ -104,24 +104,29 @@ class ReportError(PmoMaturityError):
     """A report could not be produced (notebook failure, export failure)."""
 
 
-class UnitNotReportableError(ReportError):
-    """A report was asked for a unit that has none (unknown, or suppressed as too small).
+class UnitNotFound(PmoMaturityError, KeyError):
+    """A unit was asked for that the scores cannot give: unknown, suppressed as too small, or the file has
+    no unit column. Raised by every accessor that takes a unit (scores, findings, plans, reports), so one
+    ``except pm.UnitNotFound`` (or ``except KeyError``) catches them all.
 
     Attributes
     ----------
     unit : str
-    reportable : list of str
-        The units that have a report.
+    available : list of str
+        The units that could have been asked for (for a report: the units that have one).
     suppressed : dict
         Suppressed units and why (``small`` or ``complementary``).
     suggestion : str or None
-        The closest reportable unit name.
+        The closest available unit name.
     """
 
-    def __init__(self, unit: str, reportable: Sequence[str], suppressed: dict, source: str = ""):
-        self.unit, self.reportable, self.suppressed = unit, list(reportable), dict(suppressed)
-        self.suggestion = closest(unit, self.reportable)
-        if unit in self.suppressed:
+    def __init__(self, unit: str, available: Sequence[str], suppressed: dict | None = None, source: str = "",
+                 what: str = "a report", reason: str = ""):
+        self.unit, self.available, self.suppressed = unit, list(available), dict(suppressed or {})
+        self.suggestion = closest(unit, self.available)
+        if reason:
+            why = reason
+        elif unit in self.suppressed:
             why = "it has too few respondents to be reported on its own" if self.suppressed[unit] == "small" else (
                 "it is suppressed so that a smaller unit cannot be worked out by subtraction")
         else:
@@ -129,8 +134,21 @@ class UnitNotReportableError(ReportError):
             if self.suggestion:
                 why += f" (did you mean {self.suggestion!r}?)"
         where = f"{source}: " if source else ""
-        shown = ", ".join(repr(u) for u in self.reportable) or "none"
-        super().__init__(f"{where}no report for unit {unit!r}: {why}; units with a report: {shown}")
+        shown = ", ".join(repr(u) for u in self.available) or "none"
+        self.message = f"{where}no {what.removeprefix('a ')} for unit {unit!r}: {why}; units with {what}: {shown}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+    @property
+    def reportable(self) -> list[str]:
+        """The units that have a report (the name this list had before 0.2)."""
+        return self.available
+
+
+#: The name :class:`UnitNotFound` had before 0.2; kept so that old ``except`` clauses still work.
+UnitNotReportableError = UnitNotFound
 
 
 class NotebookError(ReportError):
@@ -198,6 +216,7 @@ __all__ = [
     "QuestionnaireError",
     "ReportError",
     "ResponsesError",
+    "UnitNotFound",
     "UnitNotReportableError",
     "UnknownNameError",
 ]

@@ -94,9 +94,7 @@ def find_findings(scores: Scores, *, unit: str | None = None, archetypes: Archet
     ('change',)
     """
     q = scores.questionnaire
-    if unit is not None and unit not in scores.reportable_units:
-        raise ValueError(f"unit {unit!r} is not reportable (suppressed or unknown); reportable units are "
-                         f"{scores.reportable_units}")
+    scores.check_reportable(unit, "findings")
     scope = unit or ORGANISATION
     table = scores.dimensions_for(unit).set_index("dimension")
     overall = scores.overall_for(unit)
@@ -222,6 +220,7 @@ def reliability_for(scores: Scores, unit: str | None = None) -> pd.DataFrame:
     ``Scores.reliability``."""
     if unit is None:
         return scores.reliability
+    scores.check_reportable(unit, "reliability")
     table = digest_of(scores).reliability
     return table[table["unit"] == unit].drop(columns="unit").reset_index(drop=True)
 

@@ -128,6 +128,7 @@ def write_narrative(scores: Scores, *, unit: str | None = None, findings: Findin
     >>> pm.write_narrative(scores).summary_words <= 200
     True
     """
+    scores.check_reportable(unit, "a narrative")
     q = scores.questionnaire
     findings = findings if findings is not None else find_findings(scores, unit=unit, archetypes=archetypes)
     plan = plan if plan is not None else recommend(scores, unit=unit, findings=findings)

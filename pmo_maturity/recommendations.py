@@ -399,6 +399,7 @@ def recommend(scores: Scores, *, unit: str | None = None, target: int | Mapping 
     >>> list(plan.actions["window"].head(1)), len(plan.actions) <= 8
     ([30], True)
     """
+    scores.check_reportable(unit, "a plan")
     q = scores.questionnaire
     if per_window < 1 or max_actions < 1 or per_dimension < 1:
         raise ConfigurationError("per_window, max_actions and per_dimension must be at least 1")

@@ -18,7 +18,7 @@ from . import stats
 from ._scan import (ItemSums, PairSums, accumulate, group_pair_sums, group_scores, head_centre, map_threads,
                     renumbered)
 from ._version import kit_version
-from .errors import ConfigurationError
+from .errors import ConfigurationError, UnitNotFound
 from .privacy import Hidden, protect_statistic, suppress_crossing, suppressed_groups
 from .questionnaire import Questionnaire
 from .responses import Responses, _too_few_detail
@@ -221,12 +221,25 @@ class Scores:
         rows = units[units["suppressed"].astype(bool)]
         return dict(zip(rows["group"], rows["suppressed_reason"]))
 
+    def _unit_not_found(self, unit: str, what: str = "scores", available: list[str] | None = None) -> UnitNotFound:
+        source = str(self.provenance.get("input_file") or "")
+        if not self.has_units:
+            return UnitNotFound(unit, [], source=source, what=what,
+                                reason="the file has no business unit column (name it with --by, or unit_column)")
+        return UnitNotFound(unit, self.unit_names if available is None else available, self.suppressed_units,
+                            source=source, what=what)
+
+    def check_reportable(self, unit: str | None, what: str = "a report") -> None:
+        """Raise :class:`UnitNotFound` unless ``unit`` is None (the organisation) or a reportable unit."""
+        if unit is not None and unit not in self.reportable_units:
+            raise self._unit_not_found(unit, what, self.reportable_units)
+
     def overall_for(self, unit: str | None = None) -> pd.Series:
         """The overall row of the organisation (no unit) or of a unit."""
         scope = "organisation" if unit is None else "unit"
         rows = self.overall[(self.overall["scope"] == scope) & (self.overall["group"] == (unit or ORGANISATION))]
         if rows.empty:
-            raise KeyError(f"no unit {unit!r}; units are {self.unit_names}")
+            raise self._unit_not_found(unit)
         return rows.iloc[0]
 
     def dimensions_for(self, unit: str | None = None) -> pd.DataFrame:
@@ -235,7 +248,7 @@ class Scores:
             return self.organisation
         frame = self.units[self.units["unit"] == unit]
         if frame.empty:
-            raise KeyError(f"no unit {unit!r}; units are {self.unit_names}")
+            raise self._unit_not_found(unit)
         return frame.drop(columns=["unit"]).reset_index(drop=True)
 
     def scorecard(self, unit: str | None = None) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_maturity import cluster_respondents, find_findings, load_responses, score
+from pmo_maturity import UnitNotFound, cluster_respondents, find_findings, load_responses, score
 from pmo_maturity.sample import generate_sample
 
 
@@ -48,7 +48,7 @@ def test_unit_findings_and_suppressed_units(sample_scores):
     findings = find_findings(sample_scores, unit=unit)
     assert {f.scope for f in findings} == {unit}
     for hidden in sample_scores.suppressed_units:
-        with pytest.raises(ValueError, match="not reportable"):
+        with pytest.raises(UnitNotFound, match="too few respondents"):
             find_findings(sample_scores, unit=hidden)
     text = " ".join(f.title for f in find_findings(sample_scores))
     assert not any(u in text for u in sample_scores.suppressed_units)
