@@ -41,7 +41,8 @@ _EXPORTS = {
     "options": ("LoadOptions", "read_mapping_file"),
     "questionnaire": ("Dimension", "Item", "Level", "Questionnaire", "Scale", "load_questionnaire"),
     "recommendations": ("Catalogue", "Plan", "load_catalogue", "recommend"),
-    "execution": ("render_report",),
+    "report": ("Portfolio", "Report", "prepare", "prepare_portfolio"),
+    "execution": ("notebook_parameters", "render_report"),
     "responses": ("REASONS", "WARNINGS", "Responses", "load_responses"),
     "sample": ("SampleData", "generate_sample", "sample_path"),
     "scoring": ("ScoringRules", "Scores", "score"),
@@ -71,7 +72,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .options import LoadOptions, read_mapping_file  # noqa: F401
     from .questionnaire import Dimension, Item, Level, Questionnaire, Scale, load_questionnaire  # noqa: F401
     from .recommendations import Catalogue, Plan, load_catalogue, recommend  # noqa: F401
-    from .execution import render_report  # noqa: F401
+    from .report import Portfolio, Report, prepare, prepare_portfolio  # noqa: F401
+    from .execution import notebook_parameters, render_report  # noqa: F401
     from .responses import REASONS, WARNINGS, Responses, load_responses  # noqa: F401
     from .sample import SampleData, generate_sample, sample_path  # noqa: F401
     from .scoring import Scores, ScoringRules, score  # noqa: F401
@@ -107,6 +109,11 @@ __all__ = [
     "find_findings",
     "load_catalogue",
     "recommend",
+    "notebook_parameters",
+    "prepare",
+    "prepare_portfolio",
+    "Portfolio",
+    "Report",
     "render_report",
     "run_batch",
     "write_narrative",

@@ -85,7 +85,7 @@ def _injected_names(namespace: dict) -> list[str]:
 
 
 def notebook_path(name: str) -> Path:
-    """Path of a bundled notebook (``assessment`` or ``portfolio``)."""
+    """Path of a bundled notebook (``assessment``, ``portfolio`` or ``engagement``)."""
     path = notebook_dir() / f"{name}.ipynb"
     if not path.is_file():
         raise ReportError(f"notebook {path} not found; reinstall pmo-maturity")

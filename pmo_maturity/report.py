@@ -1,14 +1,14 @@
-"""Reports: the parameterised notebooks' helpers, and HTML rendering for executives.
+"""Reports: the content of the parameterised notebooks, for executives.
 
 The notebooks in ``notebooks/`` are thin: a ``parameters`` cell of literals, then one call per cell
-to this module. :func:`prepare` builds a :class:`Report` (scores, archetypes, findings, plan,
-narrative) for the organisation or one business unit; its methods return displayable sections and
-charts. :func:`render_report` (from :mod:`.execution`, also importable here) executes a notebook
-with papermill and exports it with nbconvert to a self-contained HTML file without code or prompts.
+to the public API. :func:`prepare` builds a :class:`Report` (scores, archetypes, findings, plan,
+narrative) for the organisation or one business unit, :func:`prepare_portfolio` a
+:class:`Portfolio`; their methods return displayable sections and charts. Running a notebook and
+exporting it to HTML is :mod:`.execution`'s job (:func:`~pmo_maturity.render_report`).
 
-The analysis is computed once per batch (:func:`analyse`, saved with :func:`save_analysis`, from
-:mod:`.analysis`) and each unit's notebook loads it (``scores_file``), so a unit report only does
-its own part.
+The analysis is computed once per batch (:func:`~pmo_maturity.analysis.analyse`, saved with
+:func:`~pmo_maturity.analysis.save_analysis`) and each unit's notebook loads it (``scores_file``), so
+a unit report only does its own part.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from . import charts
-from .analysis import Analysis, analyse, check_reportable, load_analysis, save_analysis  # noqa: F401 - API too
-from .execution import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, execute_notebook,  # noqa: F401 - API too
-                        export_html, notebook_parameters, notebook_path, render_report, validate_parameters)
+from .analysis import Analysis, analyse, check_reportable, load_analysis
 from .archetypes import Archetypes
 from .errors import ReportError
 from .findings import Findings, find_findings

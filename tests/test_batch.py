@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from pmo_maturity.batch import run_batch, slug
 from pmo_maturity.cli import main
-from pmo_maturity.report import notebook_path
+from pmo_maturity.execution import notebook_path
 
 from .conftest import EVIL_UNIT
 

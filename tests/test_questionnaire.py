@@ -66,7 +66,7 @@ def test_bundled_instrument_loads_from_an_installed_wheel(tmp_path):
     assert not [n for n in names if ".ipynb_checkpoints" in n]
     shipped = [f"questionnaires/{p.name}" for p in (root / "questionnaires").glob("*.yaml")]
     shipped += [f"notebooks/{p.name}" for p in (root / "notebooks").glob("*.ipynb")]
-    assert len(shipped) == 4 and all(f"pmo_maturity/{n}" in names for n in shipped)
+    assert len(shipped) == 5 and all(f"pmo_maturity/{n}" in names for n in shipped)
     assert "pmo_maturity/data/sample_export.csv" in names
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = ("import pmo_maturity, sys; q = pmo_maturity.load_questionnaire(); "

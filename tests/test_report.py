@@ -10,9 +10,9 @@ import nbformat
 import papermill
 import pytest
 
-from pmo_maturity import ConfigurationError, ReportError, load_responses, score
-from pmo_maturity.report import (ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, notebook_path, prepare,
-                                 render_report, validate_parameters)
+from pmo_maturity import (ConfigurationError, UnitNotFound, load_responses, prepare, render_report,
+                          score)
+from pmo_maturity.execution import ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, notebook_path, validate_parameters
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +30,22 @@ def test_parameters_cell_matches_the_spec(name, spec):
     values = {}
     exec(cell.source, {}, values)  # literals only: the cell must run on its own
     validate_parameters(values, spec, name)
+
+
+@pytest.mark.parametrize("name", ["assessment", "portfolio", "engagement"])
+def test_notebooks_use_only_the_public_api(name):
+    """A notebook is what consultants copy: it imports ``pmo_maturity as pm`` and calls only names
+    that ``pm`` exports (their results' methods aside)."""
+    import re
+
+    import pmo_maturity as pm
+
+    source = "\n".join(c.source for c in nbformat.read(str(notebook_path(name)), as_version=4).cells
+                       if c.cell_type == "code")
+    assert "import pmo_maturity as pm" in source
+    assert not re.search(r"from pmo_maturity[\w.]* import|import pmo_maturity\.", source)
+    used = set(re.findall(r"\bpm\.(\w+)", source))
+    assert used and used <= set(pm.__all__), used - set(pm.__all__)
 
 
 def test_plain_papermill_command_line(tmp_path, small_export):
@@ -92,9 +108,9 @@ def test_parameters_are_validated_before_a_run(tmp_path):
 
 def test_suppressed_unit_gets_no_report(sample_scores):
     hidden = next(iter(sample_scores.suppressed_units))
-    with pytest.raises(ReportError, match="too few respondents"):
+    with pytest.raises(UnitNotFound, match="too few respondents"):
         prepare(unit=hidden)
-    with pytest.raises(ReportError, match="no such unit"):
+    with pytest.raises(UnitNotFound, match="no such unit"):
         prepare(unit="Atlantis")
 
 

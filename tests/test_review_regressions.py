@@ -9,7 +9,7 @@ import pytest
 from pmo_maturity import (load_questionnaire, load_responses, recommend, score,
                           write_narrative)
 from pmo_maturity.privacy import suppress_crossing
-from pmo_maturity.report import prepare
+from pmo_maturity import prepare
 
 from .conftest import write_yaml
 
