@@ -1,4 +1,5 @@
-"""Writing tables that clients open in spreadsheets, without formula injection (CWE-1236).
+"""Writing what clients open in spreadsheets, without formula injection (CWE-1236), and the
+scores' readable scorecard and files.
 
 A text cell is **neutralised** when it starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage
 return or a line feed, or when any of these follows a line break or control character inside it:
@@ -21,13 +22,18 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._files import atomic_write_bytes, file_mode
-from .errors import OutputError
+from .errors import ConfigurationError, OutputError
+
+if TYPE_CHECKING:
+    from .scoring import Scores
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _TRIGGER = "=+\\-@\t\r\n"
@@ -180,3 +186,96 @@ def write_json(data: object, path: str | Path, *, private: bool = False) -> Path
     text = json.dumps(data, indent=2, default=_json_default, allow_nan=False, ensure_ascii=False)
     atomic_write_bytes(path, text.encode("utf-8"), private=private)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores, rendered and written (Scores.scorecard and Scores.write delegate here)
+
+
+def scorecard(scores: Scores, unit: str | None = None) -> pd.DataFrame:
+    """A readable scorecard of the organisation (unit None) or a unit: dimension, n, score with its
+    95% interval, index and level (borderline readings spelt out); the overall index last."""
+    from .scoring import ORGANISATION
+
+    table = scores.dimensions_for(unit)
+    overall = scores.overall_for(unit)
+    q = scores.questionnaire
+    rows = []
+    for _, r in table.iterrows():
+        level = (q.level_reading(r["level"], r["level_ci_low"], r["level_ci_high"]) if pd.notna(r["level"])
+                 else r["level_name"])
+        rows.append({"Dimension": r["name"], "n": _int(r["n"]), "Score": _fmt(r["mean"]),
+                     "95% CI": _fmt_ci(r["ci_low"], r["ci_high"]), "Index": _fmt(r["index"], 0), "Level": level})
+    continuous = q.level_reading(overall["continuous_level"], overall["continuous_level_ci_low"],
+                                 overall["continuous_level_ci_high"])
+    staged = q.level_reading(overall["staged_level"], overall["staged_level_ci_low"], overall["staged_level_ci_high"])
+    rows.append({"Dimension": "Overall integration index", "n": _int(overall["n"]),
+                 "Score": _fmt(overall["score"]), "95% CI": _fmt_ci(overall["ci_low"], overall["ci_high"]),
+                 "Index": _fmt(overall["index"], 0), "Level": f"{continuous} (staged: {staged})"})
+    frame = pd.DataFrame(rows)
+    frame.attrs["title"] = f"{q.title}: {ORGANISATION if unit is None else unit}"
+    return frame
+
+
+def write_scores(scores: Scores, path: str | Path, *, include_respondents: bool = False) -> Path:
+    """Write scores: ``.csv`` (the tidy table), ``.xlsx`` (one sheet per table, data quality and
+    provenance) or ``.json`` (all of it).
+
+    Respondent-level scores are left out unless asked for: with unit and role they can identify
+    people. With them, the file is readable by its owner only (a CSV holds one table: the
+    respondents go to ``<name>_respondents.csv`` beside it); without them, files follow the
+    user's umask. Text cells are neutralised against spreadsheet formula injection.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    tables = scores.tables()
+    private = include_respondents
+    if include_respondents:
+        tables["respondents"] = scores.respondents
+    if suffix == ".csv":
+        if include_respondents:
+            write_csv(scores.respondents, path.with_name(f"{path.stem}_respondents.csv"), private=True)
+        return write_csv(tables["scores"], path)
+    if suffix == ".xlsx":
+        sheets = {**tables, "data quality": _quality_frame(scores.data_quality),
+                  "provenance": pd.DataFrame(_flatten(scores.provenance).items(), columns=["key", "value"])}
+        return write_xlsx(sheets, path, private=private)
+    if suffix == ".json":
+        payload = {"provenance": scores.provenance, "rules": asdict(scores.rules),
+                   "scoring_rules": scores.rules.describe(scores.questionnaire), "data_quality": scores.data_quality,
+                   **{name: frame_records(t) for name, t in tables.items()}}
+        return write_json(payload, path, private=private)
+    raise ConfigurationError(f"cannot write scores to {path.name!r}: use a .csv, .xlsx or .json file")
+
+
+def _int(x) -> object:
+    return "" if pd.isna(x) else int(x)
+
+
+def _fmt(x, digits: int = 2) -> str:
+    return "" if pd.isna(x) else f"{x:.{digits}f}"
+
+
+def _fmt_ci(low, high) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:.2f}-{high:.2f}"
+
+
+def _flatten(data: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value if not isinstance(value, (list, tuple)) else ", ".join(map(str, value))
+    return out
+
+
+def _quality_frame(quality: dict) -> pd.DataFrame:
+    rows = [("rows in", quality["rows_in"]), ("rows scored", quality["rows_scored"]),
+            ("rows quarantined", quality["rows_quarantined"])]
+    rows += [(f"quarantined: {k}", v) for k, v in quality["quarantined_by_reason"].items()]
+    rows += [(f"flagged: {k}", v) for k, v in quality["flagged"].items()]
+    return pd.DataFrame(rows, columns=["measure", "count"])

@@ -252,28 +252,11 @@ class Scores:
         return frame.drop(columns=["unit"]).reset_index(drop=True)
 
     def scorecard(self, unit: str | None = None) -> pd.DataFrame:
-        """A readable scorecard: dimension, n, score with interval, index, level; overall last."""
-        table = self.dimensions_for(unit)
-        group = ORGANISATION if unit is None else unit
-        overall = self.overall_for(unit)
-        rows = []
-        q = self.questionnaire
-        for _, r in table.iterrows():
-            level = (q.level_reading(r["level"], r["level_ci_low"], r["level_ci_high"]) if pd.notna(r["level"])
-                     else r["level_name"])
-            rows.append({"Dimension": r["name"], "n": _int(r["n"]), "Score": _fmt(r["mean"]),
-                         "95% CI": _fmt_ci(r["ci_low"], r["ci_high"]), "Index": _fmt(r["index"], 0),
-                         "Level": level})
-        continuous = q.level_reading(overall["continuous_level"], overall["continuous_level_ci_low"],
-                                     overall["continuous_level_ci_high"])
-        staged = q.level_reading(overall["staged_level"], overall["staged_level_ci_low"],
-                                 overall["staged_level_ci_high"])
-        rows.append({"Dimension": "Overall integration index", "n": _int(overall["n"]),
-                     "Score": _fmt(overall["score"]), "95% CI": _fmt_ci(overall["ci_low"], overall["ci_high"]),
-                     "Index": _fmt(overall["index"], 0), "Level": f"{continuous} (staged: {staged})"})
-        frame = pd.DataFrame(rows)
-        frame.attrs["title"] = f"{self.questionnaire.title}: {group}"
-        return frame
+        """A readable scorecard: dimension, n, score with interval, index, level; overall last
+        (:func:`pmo_maturity.export.scorecard`)."""
+        from .export import scorecard
+
+        return scorecard(self, unit)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy table of every reportable number: organisation, units, roles, overall."""
@@ -307,68 +290,10 @@ class Scores:
         }
 
     def write(self, path: str | Path, *, include_respondents: bool = False) -> Path:
-        """Write the scores: ``.csv`` (tidy table), ``.xlsx`` (one sheet per table) or ``.json`` (all).
+        """Write the scores as ``.csv``, ``.xlsx`` or ``.json`` (:func:`pmo_maturity.export.write_scores`)."""
+        from .export import write_scores
 
-        Respondent-level scores are left out unless asked for: with unit and role they can identify
-        people. With them, the file is readable by its owner only (a CSV holds one table: the
-        respondents go to ``<name>_respondents.csv`` beside it); without them, files follow the
-        user's umask. Text cells are neutralised against spreadsheet formula injection.
-        """
-        from .export import frame_records, write_csv, write_json, write_xlsx
-
-        path = Path(path)
-        suffix = path.suffix.lower()
-        tables = self.tables()
-        private = include_respondents
-        if include_respondents:
-            tables["respondents"] = self.respondents
-        if suffix == ".csv":
-            if include_respondents:
-                write_csv(self.respondents, path.with_name(f"{path.stem}_respondents.csv"), private=True)
-            return write_csv(tables["scores"], path)
-        if suffix == ".xlsx":
-            sheets = {**tables, "data quality": _quality_frame(self.data_quality),
-                      "provenance": pd.DataFrame(_flatten(self.provenance).items(), columns=["key", "value"])}
-            return write_xlsx(sheets, path, private=private)
-        if suffix == ".json":
-            payload = {"provenance": self.provenance, "rules": asdict(self.rules),
-                       "scoring_rules": self.rules.describe(self.questionnaire), "data_quality": self.data_quality,
-                       **{name: frame_records(t) for name, t in tables.items()}}
-            return write_json(payload, path, private=private)
-        raise ConfigurationError(f"cannot write scores to {path.name!r}: use a .csv, .xlsx or .json file")
-
-
-def _int(x) -> object:
-    return "" if pd.isna(x) else int(x)
-
-
-def _fmt(x, digits: int = 2) -> str:
-    return "" if pd.isna(x) else f"{x:.{digits}f}"
-
-
-def _fmt_ci(low, high) -> str:
-    if pd.isna(low) or pd.isna(high):
-        return ""
-    return f"{low:.2f}-{high:.2f}"
-
-
-def _flatten(data: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value if not isinstance(value, (list, tuple)) else ", ".join(map(str, value))
-    return out
-
-
-def _quality_frame(quality: dict) -> pd.DataFrame:
-    rows = [("rows in", quality["rows_in"]), ("rows scored", quality["rows_scored"]),
-            ("rows quarantined", quality["rows_quarantined"])]
-    rows += [(f"quarantined: {k}", v) for k, v in quality["quarantined_by_reason"].items()]
-    rows += [(f"flagged: {k}", v) for k, v in quality["flagged"].items()]
-    return pd.DataFrame(rows, columns=["measure", "count"])
+        return write_scores(self, path, include_respondents=include_respondents)
 
 
 # ---------------------------------------------------------------------------------------------
