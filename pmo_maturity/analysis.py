@@ -50,7 +50,7 @@ def analyse(responses: str | Path | None = None, questionnaire: str | Path | Non
     q = load_questionnaire(questionnaire)
     options = LoadOptions.coerce(load_options, unit_column=unit_column or None)
     loaded = load_responses(responses if responses is not None else sample_path(), q, options)
-    rules = ScoringRules(min_group_size=min_group_size, min_comment_group=max(10, min_group_size), seed=seed)
+    rules = ScoringRules(min_group_size=min_group_size, seed=seed)
     scores = score(loaded, rules=rules)
     return Analysis(scores=scores, archetypes=cluster_respondents(scores), unit_groups=cluster_units(scores),
                     organisation=organisation, created=dt.date.today().isoformat(), catalogue=default_catalogue(q))

@@ -40,8 +40,9 @@ class ScoringRules:
         Share of a dimension's items a respondent must answer for a dimension score (rounded up).
     min_group_size : int
         Smallest reportable group (never below 3).
-    min_comment_group : int
-        Smallest group whose free-text comments may be shown.
+    min_comment_group : int, optional
+        Smallest group whose free-text comments may be shown; by default 10, or ``min_group_size``
+        when that is larger.
     gap_threshold : float or None
         Perception gap flagged at this difference in points; None = one eighth of the scale range.
     reliability_threshold, agreement_threshold : float
@@ -60,7 +61,7 @@ class ScoringRules:
 
     min_answered: float = 0.6
     min_group_size: int = 5
-    min_comment_group: int = 10
+    min_comment_group: int = None  # type: ignore[assignment]  # resolved in __post_init__
     gap_threshold: float | None = None
     reliability_threshold: float = 0.70
     agreement_threshold: float = 0.70
@@ -71,6 +72,8 @@ class ScoringRules:
     seed: int = 20261126
 
     def __post_init__(self) -> None:
+        if self.min_comment_group is None:
+            object.__setattr__(self, "min_comment_group", max(10, self.min_group_size))
         problems = []
         if not 0 < self.min_answered <= 1:
             problems.append(f"min_answered must be a share in (0, 1]; got {self.min_answered!r}")

@@ -222,6 +222,16 @@ def test_invalid_rules_are_refused(bad):
         ScoringRules(**bad)
 
 
+def test_comment_group_follows_a_larger_group_size():
+    """Comments need groups of at least 10 and never smaller than the reportable minimum: the rules
+    derive it, so ``min_group_size=12`` alone is valid (the CLI refused it before)."""
+    assert ScoringRules().min_comment_group == 10
+    assert ScoringRules(min_group_size=12).min_comment_group == 12
+    assert ScoringRules(min_group_size=4, min_comment_group=6).min_comment_group == 6
+    with pytest.raises(ConfigurationError, match=r"min_comment_group \(6\) must be at least min_group_size \(8\)"):
+        ScoringRules(min_group_size=8, min_comment_group=6)
+
+
 def test_unknown_rule_is_refused(sample_responses):
     with pytest.raises(ConfigurationError, match="unknown scoring rule"):
         score(sample_responses, min_grup_size=4)
