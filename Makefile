@@ -11,11 +11,12 @@ KIT := $(VENV)/.installed-kit
 TEST := $(VENV)/.installed-test
 LAB := $(VENV)/.installed-lab
 
-.PHONY: help demo test lab bench clean
+.PHONY: help demo test test-fast lab bench clean
 
 help:
 	@echo "make demo   run the sample engagement end to end (creates .venv on first run)"
 	@echo "make test   run the whole test suite (pytest, nbval, browser check)"
+	@echo "make test-fast  the fast tier while you work: pytest -m 'not slow' (under a minute)"
 	@echo "make lab    start JupyterLab on the project's environment"
 	@echo "make bench  run the benchmarks under bench/ (slow, by hand: about 15 minutes)"
 	@echo "make clean  remove .venv and generated outputs"
@@ -42,6 +43,9 @@ demo: $(KIT)
 
 test: $(TEST)
 	$(BIN)/python -m pytest
+
+test-fast: $(TEST)
+	$(BIN)/python -m pytest -m "not slow"
 
 lab: $(LAB)
 	$(BIN)/jupyter lab notebooks/

@@ -11,6 +11,14 @@ from pmo_maturity import load_questionnaire, load_responses, score
 from pmo_maturity.sample import bundled_sample, sample_path
 
 
+def pytest_collection_modifyitems(config, items):
+    """The notebooks' cells (nbval) run kernels and render reports: they belong to the slow tier that
+    ``pytest -m "not slow"`` leaves out (``make test`` runs everything)."""
+    for item in items:
+        if str(item.path).endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def questionnaire():
     return load_questionnaire()

@@ -108,6 +108,7 @@ def test_other_questionnaire_option(runner, tmp_path, tiny_yaml):
     assert "Tiny instrument" in result.output
 
 
+@pytest.mark.slow  # the whole demo: every report
 def test_demo(runner, tmp_path):
     result = runner.invoke(main, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output

@@ -17,6 +17,10 @@ from pmo_maturity.cli import main
 
 from .corpus import CASES, describe
 
+# The widest file (5,000 extra columns) takes seconds: it runs in the slow tier only.
+PARAMS = [pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.name == "five_thousand_extra_columns" else [])
+          for c in CASES]
+
 
 def _options(case, folder):
     options = {k: v.format(folder=folder) if isinstance(v, str) else v for k, v in case.options.items()}
@@ -32,7 +36,7 @@ def test_the_corpus_is_large_and_covers_every_outcome():
                        "superseded", "boolean", "formula_error", "formula_not_computed", "missing_id", "unknown_item"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_corpus_file_through_the_api(case, tmp_path):
     path = case.build(tmp_path)
     questionnaire, options = _options(case, tmp_path)
@@ -55,7 +59,7 @@ def test_corpus_file_through_the_api(case, tmp_path):
         case.check(r)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_corpus_file_through_the_command_line(case, tmp_path):
     path = case.build(tmp_path)
     cli = [option.format(folder=tmp_path) for option in case.cli]

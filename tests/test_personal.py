@@ -115,6 +115,7 @@ def test_outputs_follow_the_umask_unless_respondent_level(sample_scores, tmp_pat
     assert len(pd.read_csv(private[-1])) == len(sample_scores.respondents)
 
 
+@pytest.mark.slow  # runs a batch
 def test_a_batch_folder_holds_nothing_personal(small_batch, small_export):
     """What a reader is handed: no e-mail address, no name from the export, no respondent-level file."""
     export = pd.read_csv(small_export)

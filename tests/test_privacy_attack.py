@@ -73,6 +73,7 @@ def test_hidden_units_beside_shown_ones_with_thin_dimensions(questionnaire, tmp_
     assert _leaks(questionnaire, frame, tmp_path) == []
 
 
+@pytest.mark.slow  # 25 generated organisations, each scored and attacked
 @settings(derandomize=True, database=None, max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sizes=st.lists(st.integers(1, 30), min_size=2, max_size=6),

@@ -40,6 +40,7 @@ def test_bundled_items_are_single_statements(questionnaire):
         assert item.text.count("?") == 0 and " and/or " not in item.text, item.id
 
 
+@pytest.mark.slow  # builds and installs a wheel
 def test_bundled_instrument_loads_from_an_installed_wheel(tmp_path):
     """Build the wheel (from a copy of the checkout where an editor left checkpoints), unpack it
     away from the checkout and load the instrument from it."""
