@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from pmo_maturity import load_questionnaire, load_responses, score
@@ -109,3 +111,39 @@ def small_batch(tmp_path_factory, small_export):
 
     out = tmp_path_factory.mktemp("batch")
     return run_batch(small_export, out=out, workers=2, organisation="Test <Org>", progress=False)
+
+
+def export_of(spec, questionnaire, seed=0, comment=None):
+    """A wide export with item ids from ``(unit, role, count, typical answer)`` rows (answers vary
+    around the typical one; ``comment(unit)`` fills a comment column when given)."""
+    rng = np.random.default_rng(seed)
+    rows, i = [], 0
+    for unit, role, count, base in spec:
+        for _ in range(count):
+            i += 1
+            row = {"ID": f"R{i:04d}", "Business unit": unit, "Role": role}
+            for item in questionnaire.items:
+                row[item.id] = int(np.clip(round(base + rng.normal(0, 0.8)), 1, 5))
+            if comment is not None:
+                row["Comment"] = comment(unit)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def one_dimension(tmp_path):
+    """A one-dimension instrument on a 0-10 scale without a catalogue, and 100 answers in two units."""
+    q_path = write_yaml(tmp_path / "q1.yaml", """
+        id: single
+        version: "1"
+        title: Single
+        scale: {min: 0, max: 10}
+        dimensions:
+          - {id: d, name: D, items: [{id: D1, text: One}, {id: D2, text: Two}]}
+        """)
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"Business unit": np.repeat(["U1", "U2"], 50), "D1": rng.integers(0, 11, 100),
+                         "D2": rng.integers(0, 11, 100)})
+    path = tmp_path / "answers.csv"
+    data.to_csv(path, index=False)
+    return q_path, path

@@ -142,3 +142,12 @@ def test_a_lock_left_by_a_dead_batch_is_taken_over_with_a_message(tmp_path):
         assert held["pid"] == os.getpid()
     assert len(messages) == 1 and f"pid {int(dead.stdout)}" in messages[0] and "2026-01-02T03:04:05" in messages[0]
     assert "no longer running" in messages[0] and not (tmp_path / LOCK).exists()
+
+
+def test_settings_change_means_rerun(tmp_path):
+    from pmo_maturity.batch import _settings_digest
+
+    common = {"responses": "x.csv", "target": 3, "organisation": "Acme", "scores_file": "a", "scores_sha256": "b"}
+    assert _settings_digest(common, None) == _settings_digest({**common, "scores_file": "other"}, None)
+    assert _settings_digest(common, None) != _settings_digest({**common, "target": 4}, None)
+    assert _settings_digest(common, None) != _settings_digest({**common, "organisation": "Other"}, None)

@@ -10,6 +10,8 @@ import pytest
 from pmo_maturity import cluster_respondents, generate_sample, load_responses, score, write_narrative
 from pmo_maturity.narrative import html_to_text
 
+from .conftest import export_of
+
 
 @pytest.fixture(scope="module")
 def narrative(sample_scores):
@@ -148,3 +150,17 @@ def test_no_unflagged_gap_in_a_summary_sentence(sample_scores):
         else:
             assert len(named) == 1, scope  # the organisation: its biggest clear gap
     assert (gaps[gaps["scope"] != "Organisation"]["difference"] >= 0.5).any()
+
+
+def test_comments_of_small_units_never_appear(questionnaire):
+    data = export_of([("A", "R", 12, 3), ("B", "R", 12, 3), ("C", "R", 4, 3), ("D", "R", 3, 3)], questionnaire,
+                 comment=lambda unit: f"comment from {unit}")
+    scores = score(load_responses(data, questionnaire))
+    html = str(write_narrative(scores).comments_html)
+    assert "comment from A" in html and "comment from C" not in html and "comment from D" not in html
+
+
+def test_no_role_column_is_said_plainly(questionnaire):
+    data = export_of([("X", "R", 12, 3), ("Y", "R", 12, 4)], questionnaire).drop(columns=["Role"])
+    text = write_narrative(score(load_responses(data, questionnaire))).summary_text
+    assert "roles were not collected" in text

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pmo_maturity import (ConfigurationError, QuestionnaireError, load_catalogue, load_questionnaire, load_responses,
-                          recommend, score)
+from pmo_maturity import (
+    ConfigurationError,
+    QuestionnaireError,
+    load_catalogue,
+    load_questionnaire,
+    load_responses,
+    recommend,
+    score,
+    write_narrative,
+)
 from pmo_maturity.recommendations import EFFORT_COST, resolve_target
 
 from .conftest import write_yaml
@@ -147,3 +156,26 @@ def test_perception_gap_triggers_a_communication_action(sample_scores):
     triggered = plan.actions[plan.actions["source"] == "perception gap"]
     assert "gap-vision-briefings" in set(triggered["id"])
     assert plan.actions.iloc[0]["id"] == "gap-vision-briefings"
+
+
+def test_catalogue_beside_the_questionnaire_is_used(tmp_path, one_dimension):
+    q_path, path = one_dimension
+    (q_path.parent / "recommendations.yaml").write_text(
+        "id: c\nversion: '1'\nquestionnaire: single\nactions:\n"
+        + "".join(f"  - {{id: d-{lv}, dimension: d, levels: [{lv}], title: Act {lv}, what: W, why: Y, effort: S, "
+                  f"impact: 3, horizon: 30, owner: O, success_measure: S}}\n" for lv in (1, 2, 3, 4)),
+        encoding="utf-8")
+    q = load_questionnaire(q_path)
+    plan = recommend(score(load_responses(path, q)), target=5)
+    assert list(plan.actions["id"]) and set(plan.actions["id"]) <= {"d-1", "d-2", "d-3", "d-4"}
+
+
+def test_unscored_dimension_is_not_at_target(questionnaire, sample):
+    data = sample.frame[sample.truth["expected_reason"] == ""].copy()
+    data[questionnaire.dimension("vision").item_ids] = np.nan
+    scores = score(load_responses(data, questionnaire))
+    plan = recommend(scores)
+    vision = plan.targets.set_index("dimension").loc["vision"]
+    assert not vision["at_target"] and not vision["scored"]
+    html = str(write_narrative(scores, plan=plan).dimensions_html)
+    assert "Vision and strategic alignment: not shown" in html and "Too few answers to show this dimension" in html

@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 
-from pmo_maturity import (ConfigurationError, UnitNotFound, load_responses, prepare, render_report,
-                          score)
+from pmo_maturity import ConfigurationError, UnitNotFound, load_responses, prepare, render_report, score
 from pmo_maturity.execution import ASSESSMENT_PARAMETERS, PORTFOLIO_PARAMETERS, notebook_path, validate_parameters
 
 pytestmark = pytest.mark.slow
@@ -36,8 +36,6 @@ def test_parameters_cell_matches_the_spec(name, spec):
 def test_notebooks_use_only_the_public_api(name):
     """A notebook is what consultants copy: it imports ``pmo_maturity as pm`` and calls only names
     that ``pm`` exports (their results' methods aside)."""
-    import re
-
     import pmo_maturity as pm
 
     source = "\n".join(c.source for c in nbformat.read(str(notebook_path(name)), as_version=4).cells
@@ -165,7 +163,6 @@ def test_notebook_parameters_are_checked_in_the_notebook(tmp_path, name, paramet
 
 
 def test_load_options_reach_the_loader_through_the_notebook(tmp_path, small_export):
-    import pandas as pd
 
     frame = pd.read_csv(small_export).rename(columns={"role": "Position"})
     path = tmp_path / "export.csv"
@@ -175,3 +172,13 @@ def test_load_options_reach_the_loader_through_the_notebook(tmp_path, small_expo
     # The roles were read (from "Position"): the summary compares them, which it cannot without roles.
     assert "roles were not collected" not in text
     assert "No two roles see a dimension clearly" in text or "perception gap, on" in text
+
+
+def test_other_instrument_without_a_catalogue_gets_a_report(one_dimension):
+    q_path, path = one_dimension
+    report = prepare(str(path), str(q_path))
+    assert report.plan.actions.empty and "No action catalogue" in report.plan.notes[0]
+    assert not report.analysis.archetypes.found and "at least 3" in report.analysis.archetypes.reason
+    for section in ("summary", "scorecard", "profile_chart", "scores_chart", "answers_chart", "archetypes_chart",
+                    "dimensions", "plan_section", "method"):
+        assert getattr(report, section)()._repr_html_()

@@ -10,6 +10,7 @@ import pytest
 
 from pmo_maturity import ConfigurationError, ResponsesError, load_responses
 from pmo_maturity.sample import LAYOUTS, export_frame, generate_sample, sample_path
+from .conftest import export_of
 
 ITEM_LAYOUTS = [layout for layout in LAYOUTS if layout != "long"]
 
@@ -430,3 +431,27 @@ def test_delimiter_is_one_character_or_a_name(tmp_path, questionnaire):
     assert load_responses(path, delimiter="\t", min_answered=0.2).summary["rows_accepted"] == 2
     with pytest.raises(ConfigurationError, match="option delimiter.*'\\|\\|'.*one character"):
         load_responses(path, delimiter="||")
+
+
+def test_malformed_lines_in_long_files_are_quarantined(tmp_path, questionnaire):
+    path = tmp_path / "long.csv"
+    path.write_text("respondent,item,answer\nr1,INS1,4\nr1,INS2,5,extra\nr1,INS3,4\nr1,INS4,3\n", encoding="utf-8")
+    r = load_responses(path, questionnaire, min_answered=0.2)
+    s = r.summary
+    assert s["rows_in"] == 4 and s["rows_quarantined"] == 1 and s["quarantined_by_reason"] == {"malformed_row": 1}
+
+
+def test_empty_frame_with_whole_number_answers_loads(questionnaire):
+    empty = export_of([("Finance", "Team member", 3, 3)], questionnaire).iloc[:0]
+    r = load_responses(empty)
+    assert r.summary["rows_in"] == 0 and r.data.empty
+
+
+def test_far_apart_times_are_not_wrapped_into_speeders(questionnaire):
+    data = export_of([("Finance", "Team member", 12, 3)], questionnaire, seed=3)
+    data["Start time"] = ["2026-10-05 10:00"] * 11 + ["1700-01-01 00:00"]
+    data["Completion time"] = ["2026-10-05 10:20"] * 10 + ["2026-10-05 10:02", "2200-01-01 00:00"]
+    flags = load_responses(data).flags
+    speeders = flags[flags["flag"] == "speeder"]
+    assert speeders["row"].tolist() == [12]  # the two-minute one; 500 years is slow, not fast
+    assert "120 s against a median of 1200 s" in speeders["detail"].iloc[0]

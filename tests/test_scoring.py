@@ -14,7 +14,7 @@ from scipy.stats import t as stats_t
 from pmo_maturity import ConfigurationError, ScoringRules, load_questionnaire, load_responses, score
 from pmo_maturity.sample import sample_path
 
-from .conftest import write_yaml
+from .conftest import export_of, write_yaml
 
 
 def _load(tmp_path, q, rows, **kwargs):
@@ -356,8 +356,8 @@ def test_large_group_sums_cover_only_the_large_groups_among_many_small_ones():
     # One unit above the bootstrap size among 20,000 single-respondent units: the one-pass sums are
     # taken for that unit alone (work and memory by large group, not by every group), and they give
     # its pandas pairwise covariance and means.
-    from pmo_maturity.scoring import _Groups, _large_group_sums
     from pmo_maturity._scan import covariance_from_sums
+    from pmo_maturity.scoring import _Groups, _large_group_sums
 
     rng = np.random.default_rng(5)
     n_big, n_small = 2500, 20_000
@@ -415,3 +415,21 @@ def test_gap_p_values_are_holm_adjusted_within_each_scope(sample_scores):
             else:
                 stop = True
         assert {k for k in range(len(p)) if block["p_adjusted"].to_numpy()[k] < 0.05} == rejected, scope
+
+
+def test_a_unit_called_organisation(questionnaire):
+    data = export_of([("Organisation", "R", 20, 4), ("Other", "R", 20, 2)], questionnaire)
+    scores = score(load_responses(data, questionnaire))
+    assert scores.overall_for("Organisation")["n"] == 20
+    assert scores.overall_for()["n"] == 40
+
+
+def test_nothing_scored_gives_empty_tables_not_a_crash(questionnaire):
+    data = export_of([("Finance", "Team member", 6, 3)], questionnaire)
+    data[questionnaire.item_ids] = 9  # every answer out of range: every row quarantined
+    scores = score(load_responses(data))
+    assert scores.data_quality["rows_scored"] == 0 and scores.data_quality["rows_quarantined"] == 6
+    assert scores.units.empty and scores.respondents.empty
+    no_units = export_of([("Finance", "Team member", 6, 3)], questionnaire).assign(**{"Business unit": None})
+    scores = score(load_responses(no_units, require_unit=False))
+    assert len(scores.respondents) == 6 and scores.units.empty
