@@ -105,7 +105,7 @@ def _mark_uncomputed(data: bytes, name: str, rows: list[list[object]]) -> None:
     try:
         ws = book[name]
         ws.reset_dimensions()
-        for values, cells in zip(rows, ws.iter_rows()):
+        for values, cells in zip(rows, ws.iter_rows(), strict=False):
             for j, cell in enumerate(cells):
                 if j < len(values) and values[j] is None and getattr(cell, "data_type", None) == "f":
                     values[j] = Uncomputed(str(cell.value))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, QuestionnaireError
 
-
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
@@ -77,7 +78,7 @@ def _location(loc: tuple, data: Any) -> str:
     return "".join(parts) or "file"
 
 
-def validate_model(model: type[BaseModel], data: dict[str, Any], path: Path) -> BaseModel:
+def validate_model(model: type[M], data: dict[str, Any], path: Path) -> M:
     """Validate ``data`` against ``model``; raise QuestionnaireError naming file, key and value."""
     try:
         return model.model_validate(data)

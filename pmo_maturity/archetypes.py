@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -211,7 +212,8 @@ def cluster_respondents(scores: Scores, *, k_range: tuple[int, int] = (2, 6), se
               f"separate modes; stability by {n_bootstrap} bootstrap resamples (mean Jaccard per archetype); "
               f"respondents with an unscored dimension placed in the nearest archetype on the dimensions they "
               f"scored; respondents of reportable units only")
-    base = dict(n_clustered=len(complete), n_excluded=len(frame) - len(complete), seed=seed, method=method)
+    base: dict[str, Any] = dict(n_clustered=len(complete), n_excluded=len(frame) - len(complete), seed=seed,
+                                method=method)
     if len(dims) < MIN_DIMENSIONS:
         return Archetypes(False, f"the questionnaire has {len(dims)} dimension(s); profiles need at least "
                                  f"{MIN_DIMENSIONS}", **base)
@@ -414,7 +416,7 @@ def _members(frame: pd.DataFrame, complete: pd.DataFrame, labels: np.ndarray, ce
     own = np.where(have, x, 0).sum(axis=1) / count
     pattern = np.where(have, x - own[:, None], 0.0)
     distance = np.empty((len(x), len(centres)))
-    for c, (centre, level) in enumerate(zip(centres, levels)):
+    for c, (centre, level) in enumerate(zip(centres, levels, strict=True)):
         centred = centre[None, :] - (np.where(have, centre, 0).sum(axis=1) / count)[:, None]
         by_pattern = (np.where(have, pattern - centred, 0.0) ** 2).sum(axis=1) / count
         by_score = (np.where(have, x - level[None, :], 0.0) ** 2).sum(axis=1) / count
@@ -429,7 +431,7 @@ def _shown_cells(scores: Scores, members: pd.DataFrame, dims: list[str]) -> pd.D
         return pd.DataFrame(True, index=members.index, columns=dims)
     table = scores.units
     hidden = table[table["suppressed"].astype(bool) | table["hidden"].astype(bool)]
-    blocked = set(zip(hidden["unit"], hidden["dimension"]))
+    blocked = set(zip(hidden["unit"], hidden["dimension"], strict=True))
     units = members["unit"].to_numpy()
     return pd.DataFrame({d: [(u, d) not in blocked for u in units] for d in dims}, index=members.index)
 
@@ -531,7 +533,7 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
     profiles["archetype"] = _names(profiles, q)
     profiles["pattern"] = [_pattern(r, q) for _, r in profiles.iterrows()]
     profiles["share"] = profiles["size"] / profiles["size"].sum()
-    sizes = dict(zip(profiles["archetype"], profiles["size"]))
+    sizes = dict(zip(profiles["archetype"], profiles["size"], strict=True))
     hidden = suppressed_groups(sizes, rules.min_group_size)
     names = profiles.set_index("cluster")["archetype"]
     label_series = pd.Series(names.loc[member_labels].to_numpy(), index=members_all["respondent_id"].to_numpy(),
@@ -564,7 +566,8 @@ def _describe(scores: Scores, complete: pd.DataFrame, labels: np.ndarray, k: int
               f"describe how units differ more than groups that cut across units" if mirrors else "")
     return Archetypes(True, reason, k=k, labels=label_series, profiles=profiles, composition_units=comp_units,
                       composition_roles=comp_roles, cramers_v_unit=v, mirrors_units=mirrors,
-                      projection=_projection(complete[dims], complete["respondent_id"].to_numpy(), base["seed"]), **base)
+                      projection=_projection(complete[dims], complete["respondent_id"].to_numpy(), base["seed"]),
+                      **base)
 
 
 def _projection(profiles: pd.DataFrame, index: pd.Index, seed: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -23,6 +24,9 @@ from matplotlib.transforms import ScaledTranslation
 
 from .questionnaire import Questionnaire
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 # One palette for every report, so that units are comparable across reports.
 LEVEL_COLOURS = ["#d7301f", "#fc8d59", "#fdcc8a", "#b3cde3", "#6497b1"]  # Ad hoc .. Optimising
 SERIES = {"unit": "#1b4f72", "organisation": "#7f8c8d", "target": "#27ae60", "highlight": "#c0392b"}
@@ -30,7 +34,7 @@ ANSWER_COLOURS = {"negative": "#d7301f", "neutral": "#bdbdbd", "positive": "#2c7
 HORIZON_COLOURS = {30: "#5dade2", 60: "#aed6f1", 90: "#d6eaf8"}
 DPI = 96
 LABEL_PAD = 7.0  # points between an axis and its category labels (matplotlib's tick length + pad)
-SVG_STYLE = {
+SVG_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text as text: small files, and the reader's fonts (sans-serif fallback)
     "svg.hashsalt": "pmo-maturity",  # the same chart gives the same file
 }
@@ -88,12 +92,12 @@ def _category_labels(ax, positions, labels, *, axis: str = "y", fontsize: float 
     if axis == "y":
         ax.set_yticks([])
         place = ax.get_yaxis_transform() + ScaledTranslation(-LABEL_PAD / 72, 0, fig.dpi_scale_trans)
-        for position, label in zip(positions, labels):
+        for position, label in zip(positions, labels, strict=True):
             fig.text(0, position, label, transform=place, ha="right", va="center_baseline", fontsize=fontsize)
     else:
         ax.set_xticks([])
         place = ax.get_xaxis_transform() + ScaledTranslation(0, -LABEL_PAD / 72, fig.dpi_scale_trans)
-        for position, label in zip(positions, labels):
+        for position, label in zip(positions, labels, strict=True):
             fig.text(position, 0, label, transform=place, ha="right" if rotation else "center", va="top",
                      rotation=rotation, rotation_mode="anchor", fontsize=fontsize)
 
@@ -183,9 +187,9 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
     ax.add_collection(LineCollection([xy(np.full(around.size, q.scale.max), around)], colors="black", linewidths=0.8),
                       autolim=False)
     for b in inner:  # the thresholds' values along a ray between the first two spokes
-        ax.text(*xy([b], np.array([np.pi / 8]))[0], f"{b:.1f}", fontsize=7, color="#777777", ha="left",
+        ax.text(*xy(np.array([b]), np.array([np.pi / 8]))[0], f"{b:.1f}", fontsize=7, color="#777777", ha="left",
                 va="bottom")
-    for a, d in zip(angles, dims):  # dimension names outside the circle, aligned away from it
+    for a, d in zip(angles, dims, strict=True):  # dimension names outside the circle, aligned away from it
         c, s = np.cos(a), np.sin(a)
         ax.text(1.08 * c, 1.08 * s, _wrap(q.dimension(d).short, 14), fontsize=8,
                 ha="left" if c > 0.1 else "right" if c < -0.1 else "center",
@@ -204,7 +208,8 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
     draw(values, SERIES["unit"], scope_name, fill=True)
     ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12), fontsize=8, frameon=False)
     if status is None:  # without the plan's reading: the point estimates
-        status = pd.Series({d: "reached" if v >= target[d] - 1e-9 else "not reached" for d, v in zip(dims, values)})
+        status = pd.Series({d: "reached" if v >= target[d] - 1e-9 else "not reached"
+                            for d, v in zip(dims, values, strict=True)})
     parts = []
     for word, label in (("not reached", "below target"), ("borderline", "borderline (the interval spans the target)")):
         named = [q.dimension(d).short for d in dims if status.get(d) == word]
@@ -217,7 +222,8 @@ def radar(q: Questionnaire, scope: pd.DataFrame, organisation: pd.DataFrame | No
         org = organisation.set_index("dimension").loc[dims, "mean"].to_numpy(dtype=float)
         diff = np.round(values, 2) - np.round(org, 2)  # as the two scores are displayed
         far = np.nanmax(np.abs(diff))
-        named = [f"{q.dimension(d).short} ({v:+.2f})" for d, v in zip(dims, diff) if abs(abs(v) - far) < 1e-9]
+        named = [f"{q.dimension(d).short} ({v:+.2f})" for d, v in zip(dims, diff, strict=True)
+                 if abs(abs(v) - far) < 1e-9]
         takeaway += f" Furthest from the organisation: {' and '.join(named)}."
     return _render(fig, "Profile against target", takeaway)
 
@@ -452,9 +458,9 @@ def roadmap(plan_actions: pd.DataFrame) -> Chart:
     ax.invert_yaxis()
     _style(ax)
     counts = actions["window"].value_counts().reindex([30, 60, 90], fill_value=0)
-    days = f"{int(actions['days_low'].sum())}-{int(actions['days_high'].sum())} person-days" if len(actions) else ""
+    effort = f"{int(actions['days_low'].sum())}-{int(actions['days_high'].sum())} person-days" if len(actions) else ""
     takeaway = (f"{counts[30]} action{'s' if counts[30] != 1 else ''} by day 30, {counts[60]} by day 60 and "
-                f"{counts[90]} by day 90: {days} in all." if len(actions) else
+                f"{counts[90]} by day 90: {effort} in all." if len(actions) else
                 "No action is needed to reach the target.")
     return _render(fig, "30/60/90-day roadmap", takeaway)
 

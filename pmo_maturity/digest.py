@@ -18,6 +18,7 @@ Scopes are the organisation (:data:`~pmo_maturity.scoring.ORGANISATION`) and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ import pandas as pd
 from . import stats
 from .responses import primary_reasons
 from .scoring import ORGANISATION, Scores
+
+if TYPE_CHECKING:
+    from .responses import Responses
 
 COMMENT_LIMIT = 8  # comments shown per scope
 
@@ -51,24 +55,24 @@ def digest_of(scores: Scores) -> Digest:
     if scores.digest is None:
         if scores.responses is None:
             raise ValueError("these scores carry neither their responses nor their digest")
-        scores.digest = build(scores)
-    return scores.digest
+        scores.digest = build(scores, scores.responses)
+    return cast(Digest, scores.digest)
 
 
-def build(scores: Scores) -> Digest:
-    responses = scores.responses
+def build(scores: Scores, responses: Responses) -> Digest:
+    """The digest of ``scores``, from the responses they were computed from."""
     scopes = [ORGANISATION, *scores.reportable_units]
-    return Digest(quality=_quality(scores, scopes), answers=_answers(scores, scopes),
-                  comments={s: comments(scores, None if s == ORGANISATION else s) for s in scopes},
-                  reliability=_reliability(scores), has_units=responses.has_units, has_roles=responses.has_roles,
-                  scopes=scopes)
+    return Digest(quality=_quality(scores, responses, scopes), answers=_answers(scores, responses, scopes),
+                  comments={s: comments(scores, None if s == ORGANISATION else s, responses=responses)
+                            for s in scopes},
+                  reliability=_reliability(scores, responses), has_units=responses.has_units,
+                  has_roles=responses.has_roles, scopes=scopes)
 
 
-def _quality(scores: Scores, scopes: list[str]) -> dict[str, dict]:
+def _quality(scores: Scores, responses: Responses, scopes: list[str]) -> dict[str, dict]:
     base = {k: scores.data_quality[k] for k in ("rows_in", "rows_scored", "rows_quarantined",
                                                 "quarantined_by_reason", "flagged")}
     out = {ORGANISATION: base}
-    responses = scores.responses
     if not responses.has_units:
         return out
     data = responses.data
@@ -88,11 +92,11 @@ def _quality(scores: Scores, scopes: list[str]) -> dict[str, dict]:
     return out
 
 
-def _answers(scores: Scores, scopes: list[str]) -> pd.DataFrame:
+def _answers(scores: Scores, responses: Responses, scopes: list[str]) -> pd.DataFrame:
     """Disagree / neutral / agree counts per statement and scope (raw answers: a reverse-worded
     statement's agreement is its unfavourable answer)."""
     q = scores.questionnaire
-    data = scores.responses.data
+    data = responses.data
     values = data[q.item_ids].to_numpy(dtype=float)
     middle = (q.scale.min + q.scale.max) / 2
     frames = []
@@ -110,15 +114,19 @@ def _answers(scores: Scores, scopes: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["scope", "item", "n", "negative", "neutral", "positive"]]
 
 
-def comments(scores: Scores, unit: str | None, limit: int = COMMENT_LIMIT) -> dict:
+def comments(scores: Scores, unit: str | None, limit: int = COMMENT_LIMIT, *,
+             responses: Responses | None = None) -> dict:
     """Free-text comments of the scope, only when it has ``min_comment_group`` respondents or more.
 
     Comments are shown without respondent ids, units or roles, and only from units large enough to
     show comments of their own (so no subtraction reveals a small unit's); identical comments are
     counted once with how many gave them; the selection is deterministic (most frequent, then first
     in the file). Returns ``comments`` (text, count), ``total`` and, when none are shown, ``reason``.
+    ``responses`` are the scores' own unless given.
     """
-    responses = scores.responses
+    responses = responses if responses is not None else scores.responses
+    if responses is None:
+        raise ValueError("these scores carry no responses: read the comments from their digest")
     data = responses.data
     minimum = scores.rules.min_comment_group
     if responses.has_units:
@@ -143,10 +151,9 @@ def comments(scores: Scores, unit: str | None, limit: int = COMMENT_LIMIT) -> di
             "reason": ""}
 
 
-def _reliability(scores: Scores) -> pd.DataFrame:
+def _reliability(scores: Scores, responses: Responses) -> pd.DataFrame:
     """Each reportable unit's own consistency per dimension (the columns of ``Scores.reliability``)."""
     cols = ["unit", "dimension", "name", "n", "k", "alpha", "ci_low", "ci_high", "status"]
-    responses = scores.responses
     if not responses.has_units or not scores.reportable_units:
         return pd.DataFrame(columns=cols)
     rules, q = scores.rules, scores.questionnaire

@@ -39,8 +39,8 @@ SET_ASIDE = ("preview", "spam", "unfinished")
 def apply_layout(frame: pd.DataFrame, rows: np.ndarray, info) -> tuple[pd.DataFrame, np.ndarray]:
     """Strip a survey tool's extra header rows from ``frame`` (recording them in ``info``: header
     rows, alternative headers, the tool), and name the tool when its columns show it."""
-    if len(frame) >= 2 and _import_id_row(frame) is not None:
-        last = _import_id_row(frame)
+    last = _import_id_row(frame) if len(frame) >= 2 else None
+    if last is not None:
         if last == 1:
             info.alternative_headers = {c: str(v).strip() for c, v in frame.iloc[0].items()
                                         if isinstance(v, str) and v.strip()}
@@ -87,7 +87,7 @@ def _surveymonkey_names(frame: pd.DataFrame, info) -> tuple[list[str], dict[str,
     """``Question - statement`` for matrix columns (the question carried over blank header cells),
     the question alone over ``Response``; the statement is an alternative header for matching."""
     names, alternative, question = [], {}, ""
-    for header, sub in zip(frame.columns, (_cell(v) for v in frame.iloc[0])):
+    for header, sub in zip(frame.columns, (_cell(v) for v in frame.iloc[0]), strict=True):
         if header not in info.blank_headers:
             question = header
         if not sub or normalise_text(sub) in SURVEYMONKEY_SUBHEADERS:
@@ -113,7 +113,8 @@ def tool_of(headers: list[str]) -> str | None:
     """The survey tool whose columns these are, when its first columns show it (else None)."""
     for tool, signs in _TOOL_SIGNS:
         first = headers[:len(signs)]
-        if len(first) == len(signs) and all(sign in (normalise_text(h), code_of(h)) for sign, h in zip(signs, first)):
+        if len(first) == len(signs) and all(sign in (normalise_text(h), code_of(h))
+                                            for sign, h in zip(signs, first, strict=True)):
             return tool
     return None
 

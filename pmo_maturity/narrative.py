@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -53,8 +52,9 @@ class Narrative:
         return len(self.brief_text.split())
 
     def html(self) -> Markup:
-        parts = [("In brief", self.brief_html), ("Key findings", self.summary_html), ("Dimensions", self.dimensions_html),
-                 ("Action plan", self.plan_html), ("In their own words", self.comments_html)]
+        parts = [("In brief", self.brief_html), ("Key findings", self.summary_html),
+                 ("Dimensions", self.dimensions_html), ("Action plan", self.plan_html),
+                 ("In their own words", self.comments_html)]
         if self.trend_html is not None:
             parts.append(("Since the last assessment", self.trend_html))
         parts.append(("Method and data quality", self.method_html))
@@ -340,7 +340,8 @@ def _dimension_context(scores: Scores, findings: Findings, plan: Plan, table: pd
         between = []
         if level is not None and not _missing(low) and not _missing(high) and int(low) != int(high):
             # The interval spans levels: no descriptor is stated as fact, each possible one is quoted.
-            between = [{"name": q.level_name(lv), "text": q.descriptor(d.id, lv)} for lv in range(int(low), int(high) + 1)]
+            between = [{"name": q.level_name(lv), "text": q.descriptor(d.id, lv)}
+                       for lv in range(int(low), int(high) + 1)]
         top = max(int(high) if between else (level or 0), level or 0)
         nxt = top + 1 if level is not None and top < len(q.levels) else None
         notes = [f.title for f in findings if d.id in f.dimensions and f.kind in

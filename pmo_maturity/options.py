@@ -196,7 +196,7 @@ class LoadOptions:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            default = f.default_factory() if callable(f.default_factory) else f.default
             if changed_only and value == default:
                 continue
             if isinstance(value, Mapping):
@@ -375,7 +375,7 @@ def read_mapping_file(path: str | Path) -> MappingSpec:
     try:
         na_codes = _codes("na_codes", data.get("na_codes"))
     except OptionError as err:
-        problems.append(Problem("na_codes", f"expected numbers such as [6]", err.value))
+        problems.append(Problem("na_codes", "expected numbers such as [6]", err.value))
     try:
         values = _values("values", data.get("values"))
     except (OptionError, UnknownNameError) as err:

@@ -62,9 +62,8 @@ def identifier_columns(headers: Iterable[str], frame: pd.DataFrame | None = None
     out = []
     for header in headers:
         key = _key(header)
-        if key in _IDENTIFIER_KEYS or _CUSTOM_DATA.match(key):
-            out.append(header)
-        elif frame is not None and header in frame.columns and _mostly_emails(frame[header]):
+        if (key in _IDENTIFIER_KEYS or _CUSTOM_DATA.match(key)
+                or (frame is not None and header in frame.columns and _mostly_emails(frame[header]))):
             out.append(header)
     return out
 

@@ -331,8 +331,8 @@ class _Family:
         min_size = self.min_size
         candidates: list[tuple[str, np.ndarray]] = []
         for k in np.flatnonzero((size > 0) & (size < min_size)):
-            candidates.append((f"cells {sorted(set(zip(r[member == k].tolist(), c[member == k].tolist())))}",
-                               member == k))
+            cells_of_k = sorted(set(zip(r[member == k].tolist(), c[member == k].tolist(), strict=True)))
+            candidates.append((f"cells {cells_of_k}", member == k))
         # Hidden rows and columns of fewer respondents: their sum is a function of the unknowns only
         # when every class holding one of their cells holds nothing else.
         for axis, margins, at in ((0, rows, r), (1, columns, c)):
@@ -370,14 +370,14 @@ class _Family:
         the smallest shown cell anywhere, else the smallest shown row or column total."""
         counts, nonzero = self.counts, self.nonzero
         publish_rows, publish_columns, publish_cells = self.publish
-        involved_rows = found.cells.any(axis=1)
-        involved_columns = found.cells.any(axis=0)
+        involved_rows = np.asarray(found.cells.any(axis=1))
+        involved_columns = np.asarray(found.cells.any(axis=0))
         shown_cells = nonzero & ~cells
         options = []
         if publish_cells:
             near = shown_cells & (involved_rows[:, None] | involved_columns[None, :])
             options += [("cell", near), ("cell", shown_cells)]
-        for kind, mask in options:
+        for _kind, mask in options:
             if mask.any():
                 r, c = np.nonzero(mask)
                 k = np.lexsort((c, r, counts[r, c]))[0]

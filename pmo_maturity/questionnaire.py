@@ -9,6 +9,7 @@ level thresholds.
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from functools import cached_property
@@ -193,7 +194,8 @@ class Questionnaire(BaseModel):
                 raise ValueError("give a 'min' threshold for every level or for none")
             if bounds[0] != self.scale.min:
                 raise ValueError(f"the first level's min must be the scale minimum {self.scale.min}; got {bounds[0]}")
-            if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])) or bounds[-1] >= self.scale.max:
+            limits = [float(b) for b in bounds if b is not None]
+            if any(b2 <= b1 for b1, b2 in itertools.pairwise(limits)) or limits[-1] >= self.scale.max:
                 raise ValueError(f"level thresholds must increase and stay below scale.max; got {bounds}")
         for d in self.dimensions:
             unknown = sorted(set(d.level_descriptors) - set(numbers))
@@ -366,5 +368,5 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     data = {k: v for k, v in data.items() if not str(k).startswith("_")}
     questionnaire = validate_model(Questionnaire, data, file)
     questionnaire._source = str(file)
-    return questionnaire  # type: ignore[return-value]
+    return questionnaire
 

@@ -107,7 +107,7 @@ class _ActionFields(_Strict):
     @property
     def person_days(self) -> tuple[int, int]:
         """Effort in person-days (the catalogue's range, else the default of the effort class)."""
-        return tuple(self.days) if self.days is not None else EFFORT_DAYS[self.effort]
+        return (self.days[0], self.days[1]) if self.days is not None else EFFORT_DAYS[self.effort]
 
     def deadlines(self) -> list[int]:
         """The days named in the success measure ("by day 45")."""
@@ -178,7 +178,7 @@ def load_catalogue(path: str | Path | None = None, questionnaire: Questionnaire 
 
 def _catalogue_from(raw: dict, file: Path, questionnaire: Questionnaire | None) -> Catalogue:
     """Validate a catalogue's parsed YAML (and check it against the questionnaire when given)."""
-    catalogue: Catalogue = validate_model(Catalogue, raw, file)  # type: ignore[assignment]
+    catalogue = validate_model(Catalogue, raw, file)
     problems = []
     if questionnaire is not None:
         dims = set(questionnaire.dimension_ids)
@@ -197,13 +197,13 @@ def _catalogue_from(raw: dict, file: Path, questionnaire: Questionnaire | None) 
                 problems.append(f"triggers[{i}] (id {t.id!r}).when: unknown dimension(s) {unknown}")
     for section, entries, allowed in (("actions", catalogue.actions, set(SCOPE_FIELDS)),
                                       ("triggers", catalogue.triggers, {*SCOPE_FIELDS, *FINDING_FIELDS})):
-        for i, a in enumerate(entries):
+        for i, entry in enumerate(entries):
             try:
-                unknown = sorted(a.placeholders() - allowed)
+                unknown = sorted(entry.placeholders() - allowed)
             except ValueError as err:  # an unmatched brace
                 unknown = [f"malformed braces ({err})"]
             if unknown:
-                problems.append(f"{section}[{i}] (id {a.id!r}).text: unknown placeholder(s) {unknown}; the "
+                problems.append(f"{section}[{i}] (id {entry.id!r}).text: unknown placeholder(s) {unknown}; the "
                                 f"texts may use {', '.join('{' + f + '}' for f in sorted(allowed))}")
     if problems:
         from .errors import Problem
@@ -671,4 +671,4 @@ def _match(catalogue: Catalogue, finding, dim: str | None):
         return best
     specific = [t for t in candidates if t.when.dimension == dim and dim is not None]
     generic = [t for t in candidates if t.when.dimension is None]
-    return (specific or generic or [None])[0]
+    return next(iter(specific or generic), None)

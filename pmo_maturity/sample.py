@@ -272,10 +272,10 @@ def generate_sample(
     )
     # Respondents who skipped so much that no dimension can be scored are quarantined by the loader.
     answered = ~np.isnan(answers) & ~dont_know
-    start, scorable = 0, np.zeros(n, dtype=bool)
+    first, scorable = 0, np.zeros(n, dtype=bool)
     for d in q.dimensions:
-        scorable |= answered[:, start:start + len(d.items)].sum(axis=1) >= d.min_answered(0.6)
-        start += len(d.items)
+        scorable |= answered[:, first:first + len(d.items)].sum(axis=1) >= d.min_answered(0.6)
+        first += len(d.items)
     truth.loc[~scorable, "expected_reason"] = "too_few_answers"
     truth.loc[~scorable, "expected_flag"] = ""
     frame, truth = _add_bad_rows(frame, truth, q, rng, bad_row_share)
@@ -290,10 +290,7 @@ def generate_sample(
 
 def _unit_sizes(units, respondents_per_unit, small_units, rng) -> list[tuple[str, int]]:
     if isinstance(units, int):
-        if units > len(UNIT_NAMES):
-            names = [f"Unit {i + 1:02d}" for i in range(units)]
-        else:
-            names = list(UNIT_NAMES[:units])
+        names = [f"Unit {i + 1:02d}" for i in range(units)] if units > len(UNIT_NAMES) else list(UNIT_NAMES[:units])
         low, high = respondents_per_unit
         result = [(name, int(rng.integers(low, high + 1))) for name in names]
     else:
@@ -347,7 +344,7 @@ def _add_personal_details(frame: pd.DataFrame, rng: np.random.Generator) -> None
     first = np.array(FIRST_NAMES, dtype=object)[rng.integers(len(FIRST_NAMES), size=n)]
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(len(LAST_NAMES), size=n)]
     frame["name"] = first + " " + last
-    frame["email"] = [f"{f.lower()}.{s.lower()}@example.com" for f, s in zip(first, last)]
+    frame["email"] = [f"{f.lower()}.{s.lower()}@example.com" for f, s in zip(first, last, strict=True)]
     commented = np.flatnonzero(frame["comment"].to_numpy() != "")
     for k, i in enumerate(rng.choice(commented, size=min(len(commented), 6), replace=False)):
         template = PERSONAL_COMMENTS[k % len(PERSONAL_COMMENTS)]
@@ -367,7 +364,7 @@ def _add_bad_rows(frame, truth, q, rng, share) -> tuple[pd.DataFrame, pd.DataFra
     chosen = rng.choice(good, size=n_bad, replace=False)
     items = q.item_ids
     rows, truths = [], []
-    for kind, source in zip(kinds, chosen):
+    for kind, source in zip(kinds, chosen, strict=True):
         row = frame.iloc[source].copy()
         t = truth.iloc[source].copy()
         t["expected_flag"] = ""
@@ -450,8 +447,7 @@ def export_frame(sample: SampleData | pd.DataFrame, questionnaire: Questionnaire
         meta = [c for c in frame.columns if c not in items]
         long = frame.melt(id_vars=meta, value_vars=items, var_name="item", value_name="answer")
         long = long[long["answer"].notna()]
-        order = np.argsort(long["submitted_at"].to_numpy(), kind="stable")
-        long = long.iloc[order]
+        long = long.iloc[np.argsort(long["submitted_at"].to_numpy(), kind="stable")]
         return long[["respondent_id", "business_unit", "role", "submitted_at", "item", "answer"]].reset_index(drop=True)
     labelled = frame.copy()
     for c in items:
