@@ -98,7 +98,8 @@ def small_export(tmp_path_factory, questionnaire):
     frame = frame.rename(columns={"email": "Email", "name": "Name"})
     for k, i in enumerate(frame.index[1::7]):
         other = frame.index[(k * 5 + 3) % len(frame)]
-        frame.loc[i, "comment"] = PERSONAL_COMMENT.format(name=frame.loc[other, "Name"], email=frame.loc[other, "Email"])
+        frame.loc[i, "comment"] = PERSONAL_COMMENT.format(name=frame.loc[other, "Name"],
+                                                          email=frame.loc[other, "Email"])
     path = tmp_path_factory.mktemp("export") / "export.csv"
     frame.to_csv(path, index=False)
     return path

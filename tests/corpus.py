@@ -187,7 +187,8 @@ def _(folder):
     return write(folder, "named.csv", csv_text(ROWS, delimiter=";"))
 
 
-@case("encoding_given", options={"encoding": "cp1252"}, cli=("--encoding", "cp1252"), check=units_are("Finance", ZURICH))
+@case("encoding_given", options={"encoding": "cp1252"}, cli=("--encoding", "cp1252"),
+      check=units_are("Finance", ZURICH))
 def _(folder):
     return write(folder, "given.csv", csv_text(ROWS), encoding="cp1252")
 
@@ -236,7 +237,8 @@ def _(folder):
 
 
 @case("quoted_line_breaks_in_comments",
-      check=lambda r: r.data.set_index("respondent_id").loc[ROWS[6][0], "comment"] == "first line\nsecond, with commas, line")
+      check=lambda r: (r.data.set_index("respondent_id").loc[ROWS[6][0], "comment"]
+                       == "first line\nsecond, with commas, line"))
 def _(folder):
     rows = with_cell(6, "Comment", "first line\nsecond, with commas, line")
     rows[9][COL["Comment"]] = "a\r\nb"
@@ -333,7 +335,8 @@ def _(folder):
 
 @case("blank_unit", reasons={"missing_unit": 2})
 def _(folder):
-    return write(folder, "blank_unit.csv", csv_text(with_cell(5, "Business unit", "", with_cell(9, "Business unit", " "))))
+    blanks = with_cell(5, "Business unit", "", with_cell(9, "Business unit", " "))
+    return write(folder, "blank_unit.csv", csv_text(blanks))
 
 
 @case("nul_and_control_characters_in_a_unit", check=lambda r: "Fin\x00ance\x07" in set(r.data["unit"]))
@@ -354,7 +357,8 @@ def _(folder):
 
 
 @case("mixed_time_zone_offsets",
-      check=lambda r: r.data.set_index("respondent_id").loc[ROWS[1][0], "submitted_at"] == pd.Timestamp("2026-10-05 08:00"))
+      check=lambda r: (r.data.set_index("respondent_id").loc[ROWS[1][0], "submitted_at"]
+                       == pd.Timestamp("2026-10-05 08:00")))
 def _(folder):
     rows = with_cell(0, "Completion time", "2026-10-05T10:00:00+02:00")
     rows = with_cell(1, "Completion time", "2026-10-05T10:00:00+02:00", rows)
@@ -373,14 +377,16 @@ def _(folder):
 
 
 @case("time_zone_names", warnings={"unreadable_time": 1},
-      check=lambda r: r.data.set_index("respondent_id").loc[ROWS[0][0], "submitted_at"] == pd.Timestamp("2026-10-05 08:00"))
+      check=lambda r: (r.data.set_index("respondent_id").loc[ROWS[0][0], "submitted_at"]
+                       == pd.Timestamp("2026-10-05 08:00")))
 def _(folder):
     rows = with_cell(0, "Completion time", "2026-10-05 10:00:00 GMT+2")
     return write(folder, "tz_names.csv", csv_text(with_cell(1, "Completion time", "2026-10-05 10:00 XYZT", rows)))
 
 
 @case("us_dates_with_am_pm",
-      check=lambda r: r.data.set_index("respondent_id").loc[ROWS[0][0], "submitted_at"] == pd.Timestamp("2026-10-05 14:30"))
+      check=lambda r: (r.data.set_index("respondent_id").loc[ROWS[0][0], "submitted_at"]
+                       == pd.Timestamp("2026-10-05 14:30")))
 def _(folder):
     rows = rows_copy()
     for r in rows:

@@ -127,7 +127,7 @@ def qualtrics(sample: SampleData, path: Path, *, numeric: bool = False, extra: t
     plain = export_frame(sample, layout="ids")
     units = sorted(set(plain["business_unit"].dropna()) - {""})
     roles = sorted(set(plain["role"].dropna()))
-    tags, texts, imports = (list(x) for x in zip(*QUALTRICS_META))
+    tags, texts, imports = (list(x) for x in zip(*QUALTRICS_META, strict=True))
     tags += ["Q1", "Q2"]
     texts += [UNIT_QUESTION, ROLE_QUESTION]
     imports += ['{"ImportId":"QID1"}', '{"ImportId":"QID2"}']
@@ -160,7 +160,7 @@ def qualtrics(sample: SampleData, path: Path, *, numeric: bool = False, extra: t
                 end.strftime("%Y-%m-%d %H:%M:%S"), rid, "", "anonymous", "EN", unit, role,
                 *(answer(getattr(r, i), getattr(p, i)) for i in q.item_ids), _text(r.comment)]
 
-    for r, p in zip(data.itertuples(index=False), plain.itertuples(index=False)):
+    for r, p in zip(data.itertuples(index=False), plain.itertuples(index=False), strict=True):
         rows.append(row(r, p, 0 if numeric else "IP Address", 1 if numeric else "True", 100, _text(r.respondent_id)))
     for k, kind in enumerate(extra):
         text_status, code, finished_text, finished_code, progress = QUALTRICS_EXTRA[kind]
@@ -176,7 +176,8 @@ def qualtrics_mapping(sample: SampleData, path: Path) -> Path:
     units = sorted(set(plain["business_unit"].dropna()) - {""})
     roles = sorted(set(plain["role"].dropna()))
     text = {"na_codes": [sample.questionnaire.scale.max + 1],
-            "values": {"unit": {i + 1: u for i, u in enumerate(units)}, "role": {i + 1: r for i, r in enumerate(roles)}}}
+            "values": {"unit": {i + 1: u for i, u in enumerate(units)},
+                       "role": {i + 1: r for i, r in enumerate(roles)}}}
     Path(path).write_text("# Qualtrics numeric export of the PMO survey\n" + json.dumps(text, ensure_ascii=False,
                                                                                          indent=2), encoding="utf-8")
     return Path(path)

@@ -83,7 +83,7 @@ def test_unit_report(browser, small_batch):
     info = _open(browser, small_batch.out / entry["html"], screenshot=shot)
     _common_checks(info)
     assert len(info["images"]) >= 6
-    assert info["h2"][0] == "Scorecard" and "Method and data quality" == info["h2"][-1]
+    assert info["h2"][0] == "Scorecard" and info["h2"][-1] == "Method and data quality"
     assert f"{EVIL_UNIT} is at" in info["text"]  # the brief's verdict, the unit's name as text
     assert "great" in info["text"] and "<script>window.__pwned=3</script>" in info["text"]
     assert shot.exists() and shot.stat().st_size > 10_000

@@ -102,7 +102,6 @@ def test_archetype_chart_hides_suppressed_archetypes(archetypes, questionnaire, 
 
 def test_item_answers_and_roadmap(sample_responses, sample_scores, questionnaire):
     from pmo_maturity import recommend
-
     from pmo_maturity.digest import digest_of
 
     chart = charts.item_answers(questionnaire, digest_of(sample_scores).answers_of("Organisation"))
@@ -142,7 +141,8 @@ def test_category_labels_stand_beside_their_rows(sample_responses, sample_scores
 
     placed = _placed_texts(charts.item_answers(questionnaire, digest_of(sample_scores).answers_of("Organisation")))
     # Each statement is named by its own words (its first line when wrapped), never by an item code alone.
-    labels = [next(t for t in placed if len(t) > 15 and i.text.startswith(t.rstrip("\u2026"))) for i in questionnaire.items]
+    labels = [next(t for t in placed if len(t) > 15 and i.text.startswith(t.rstrip("\u2026")))
+              for i in questionnaire.items]
     assert not any(i.id in placed for i in questionnaire.items)
     ys = [placed[label][1] for label in labels]
     assert ys == sorted(ys) and len(set(ys)) == len(labels)  # one row each, in order, downwards

@@ -34,7 +34,8 @@ def test_unknown_unit_is_one_error_everywhere(sample_scores, name):
     assert not str(error).startswith(('"', "'"))  # not KeyError's quoted form
 
 
-@pytest.mark.parametrize("name", ["find_findings", "reliability_for", "recommend", "write_narrative", "check_reportable"])
+@pytest.mark.parametrize("name", ["find_findings", "reliability_for", "recommend", "write_narrative",
+                                  "check_reportable"])
 def test_suppressed_unit_is_refused_with_the_reason(sample_scores, name):
     hidden, reason = next(iter(sample_scores.suppressed_units.items()))
     with pytest.raises(pm.UnitNotFound) as caught:

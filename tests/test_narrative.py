@@ -141,7 +141,7 @@ def test_no_unflagged_gap_in_a_summary_sentence(sample_scores):
         text = write_narrative(sample_scores, unit=unit, archetypes=archetypes).summary_text
         named = re.findall(r"perception gap, on ([\w -]+): (.+?) (\d\.\d\d) against (.+?) (\d\.\d\d)", text)
         flagged = gaps[(gaps["scope"] == scope) & gaps["flagged"]]
-        for dim, higher, mean_h, lower, mean_l in named:
+        for _dim, higher, mean_h, lower, _mean_l in named:
             match = flagged[(flagged["higher"] == higher) & (flagged["lower"] == lower)]
             assert len(match) and f"{match.iloc[0]['mean_higher']:.2f}" == mean_h, (scope, text)
             assert "95% CI" in text

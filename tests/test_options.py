@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from pmo_maturity import (ConfigurationError, LoadOptions, MappingFileError, QuestionnaireError, load_questionnaire,
-                          load_responses, read_mapping_file)
+from pmo_maturity import (
+    ConfigurationError,
+    LoadOptions,
+    MappingFileError,
+    QuestionnaireError,
+    load_questionnaire,
+    load_responses,
+    read_mapping_file,
+)
 from pmo_maturity.options import META_FIELDS
 
 from .conftest import write_yaml
@@ -14,7 +23,8 @@ from .conftest import write_yaml
 def test_defaults_and_names():
     options = LoadOptions()
     assert options.meta == {role: None for role in META_FIELDS}
-    assert (options.layout, options.require_unit, options.exclude_flagged, options.na_codes) == ("auto", True, False, ())
+    assert (options.layout, options.require_unit, options.exclude_flagged, options.na_codes) == (
+        "auto", True, False, ())
     assert LoadOptions(delimiter="tab").delimiter == "\t" and LoadOptions(delimiter="\\t").delimiter == "\t"
     assert LoadOptions(encoding="UTF8").encoding == "utf-8"
     assert LoadOptions(unit_column="none").unit_column is False
@@ -51,7 +61,8 @@ def test_unknown_names_are_refused_with_the_closest_one():
 
 def test_to_dict_round_trips_and_keeps_only_what_was_changed():
     options = LoadOptions(role_column="Position", na_codes=(6,), mapping={"Q1": "INS1"})
-    assert options.to_dict(changed_only=True) == {"role_column": "Position", "na_codes": [6.0], "mapping": {"Q1": "INS1"}}
+    assert options.to_dict(changed_only=True) == {"role_column": "Position", "na_codes": [6.0],
+                                                  "mapping": {"Q1": "INS1"}}
     assert LoadOptions.from_dict(options.to_dict()) == options
     assert LoadOptions.coerce(options, role_column=None, sheet="Data") == options.replace(sheet="Data")
 
@@ -92,7 +103,7 @@ def test_mapping_file_not_found(tmp_path):
 
 
 def test_questionnaire_na_codes_are_checked(tmp_path):
-    text = (load_questionnaire().source and open(load_questionnaire().source, encoding="utf-8").read())
+    text = Path(load_questionnaire().source).read_text(encoding="utf-8")
     ok = tmp_path / "ok.yaml"
     ok.write_text(text.replace("  na_labels:", "  na_codes: [6, 99]\n  na_labels:", 1), encoding="utf-8")
     assert load_questionnaire(ok).scale.na_codes == (6.0, 99.0)

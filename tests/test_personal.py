@@ -29,7 +29,8 @@ def named_export(questionnaire):
     frame["RecipientFirstName"] = frame["Name"].str.split().str[0]
     frame["Department code"] = "D-" + frame["business_unit"].str[:3]  # an ordinary extra column: kept
     frame.loc[frame.index[:4], "comment"] = [
-        PERSONAL_COMMENT.format(name=frame.loc[frame.index[9], "Name"], email=frame.loc[frame.index[9], "RecipientEmail"]),
+        PERSONAL_COMMENT.format(name=frame.loc[frame.index[9], "Name"],
+                                email=frame.loc[frame.index[9], "RecipientEmail"]),
         f"{frame.loc[frame.index[11], 'RecipientFirstName']} blocks every change request.",
         "Write to pmo-help@example.co.uk or phone 020 7946 0321.",
         "Nothing personal here: 3 of 12 projects closed in 2025-2026.",

@@ -9,7 +9,7 @@ import pytest
 
 from pmo_maturity import load_catalogue, recommend
 from pmo_maturity.questionnaire import displayed
-from pmo_maturity.recommendations import (EFFORT_DAYS, SCOPE_FIELDS, TEXT_FIELDS, WINDOWS, consolidate, scope_words)
+from pmo_maturity.recommendations import EFFORT_DAYS, SCOPE_FIELDS, TEXT_FIELDS, WINDOWS, consolidate, scope_words
 
 WINDOW_START = {30: 1, 60: 31, 90: 61}
 ORGANISATION_WIDE = re.compile(r"business units?\b|across the organisation|organisation-wide", re.IGNORECASE)
@@ -187,7 +187,7 @@ def test_effort_and_cost(sample_scores):
 
 
 def test_borderline_dimensions_get_consolidating_actions(plans):
-    for scope, plan in plans.items():
+    for plan in plans.values():
         consolidating = plan.actions[plan.actions["source"] == "consolidate"]
         borderline = set(plan.targets.loc[plan.targets["status"] == "borderline", "dimension"])
         assert set(consolidating["dimension"]) <= borderline
@@ -195,7 +195,7 @@ def test_borderline_dimensions_get_consolidating_actions(plans):
 
 
 def test_every_reached_has_its_lower_bound_at_the_cut_off(plans):
-    for scope, plan in plans.items():
+    for plan in plans.values():
         reached = plan.targets[plan.targets["status"] == "reached"]
         assert (displayed(reached["ci_low"].to_numpy()) >= reached["target_score"].to_numpy()).all()
         assert np.isfinite(reached["ci_low"]).all()

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.attacker import archetype_leaks, attack, published_tables
 from pmo_maturity import cluster_respondents, load_responses, score
 from pmo_maturity.sample import ROLES, generate_sample
+from tests.attacker import archetype_leaks, attack, published_tables
 
 MIN = 5
 
@@ -22,7 +22,7 @@ def _export(questionnaire, units, *, seed=5, roles=None, unanswered=(), role_of=
     frame = data.frame.copy()
     if role_of is not None:
         position = frame.groupby("business_unit").cumcount()
-        frame["role"] = [role_of(u, int(i)) for u, i in zip(frame["business_unit"], position)]
+        frame["role"] = [role_of(u, int(i)) for u, i in zip(frame["business_unit"], position, strict=True)]
     for unit, dim in unanswered:
         items = questionnaire.dimension(dim).item_ids
         frame[items] = frame[items].astype(object)
@@ -86,10 +86,10 @@ def test_generated_shapes(questionnaire, tmp_path, sizes, role_weights, blanks, 
     names = [f"U{i}" for i in range(len(sizes))]
     weights = np.array(role_weights, dtype=float) / sum(role_weights)
     rng = np.random.default_rng(seed)
-    roles = {u: rng.choice(len(ROLES), size=s, p=weights) for u, s in zip(names, sizes)}
+    roles = {u: rng.choice(len(ROLES), size=s, p=weights) for u, s in zip(names, sizes, strict=True)}
     dims = questionnaire.dimension_ids
     unanswered = [(names[u % len(names)], dims[d]) for u, d in blanks]
-    frame = _export(questionnaire, list(zip(names, sizes)), seed=seed, unanswered=unanswered,
+    frame = _export(questionnaire, list(zip(names, sizes, strict=True)), seed=seed, unanswered=unanswered,
                     role_of=lambda unit, i: ROLES[roles[unit][i]])
     leaks = _leaks(questionnaire, frame, tmp_path)
     assert leaks == [], "\n".join(map(str, leaks))

@@ -68,7 +68,7 @@ def test_each_tool_export_scores_like_the_plain_export(tool, tmp_path, plain):
     assert s["quarantined_by_reason"] == expected
     pd.testing.assert_frame_equal(_answers(r), _answers(plain_responses))
     scores = score(r, rules=RULES)
-    for (name, got), (_, want) in zip(_tables(scores), _tables(plain_scores)):
+    for (name, got), (_, want) in zip(_tables(scores), _tables(plain_scores), strict=True):
         pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), obj=name)
 
 
