@@ -46,6 +46,7 @@ _EXPORTS = {
     "responses": ("REASONS", "WARNINGS", "Responses", "load_responses"),
     "sample": ("SampleData", "generate_sample", "sample_path"),
     "scoring": ("ScoringRules", "Scores", "score"),
+    "settings": ("ReportSettings",),
     "template": ("write_template",),
     "trend": ("compare_cycles",),
 }
@@ -77,6 +78,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .responses import REASONS, WARNINGS, Responses, load_responses  # noqa: F401
     from .sample import SampleData, generate_sample, sample_path  # noqa: F401
     from .scoring import Scores, ScoringRules, score  # noqa: F401
+    from .settings import ReportSettings  # noqa: F401
     from .template import write_template  # noqa: F401
     from .trend import compare_cycles  # noqa: F401
 
@@ -114,6 +116,7 @@ __all__ = [
     "prepare_portfolio",
     "Portfolio",
     "Report",
+    "ReportSettings",
     "render_report",
     "run_batch",
     "write_narrative",

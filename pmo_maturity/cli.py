@@ -749,7 +749,7 @@ def demo(out: Path, workers: int) -> None:
     plan.write(out / "action_plan.xlsx")
     say(f"\nscores and plan written to {out.resolve()}")
     say("\nRendering the reports (the organisation, each business unit and the portfolio, in parallel)...")
-    result = run_batch(source, out=out / "reports", workers=workers, organisation="Example Organisation",
+    result = run_batch(source, out=out / "reports", workers=workers, organisation=SAMPLE_ORGANISATION,
                        headcount=sample_headcount_path(), notify=lambda m: say(m, fg="yellow"), **costs)
     _print_batch(result)
     say(str(result.index))

@@ -19,19 +19,12 @@ from pathlib import Path
 from ._files import atomic_write_bytes
 from ._resources import notebook_dir, template_dir
 from .errors import ConfigurationError, NotebookError, OutputError, ReportError, UnknownNameError
+from .settings import ReportSettings
 
-# The parameters of the notebooks: name -> accepted types (checked before every run, and again in
-# the notebook itself, where papermill's -p and -y can set anything).
-ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = {
-    "responses": (str, type(None)), "questionnaire": (str, type(None)), "unit": (str, type(None)),
-    "unit_column": (str, type(None)), "load_options": (dict, type(None)), "target": (int, dict),
-    "min_group_size": (int,), "headcount": (int, dict, str, type(None)), "previous": (str, type(None)),
-    "scores_file": (str, type(None)), "scores_sha256": (str, type(None)), "organisation": (str,), "seed": (int,),
-    "day_rate": (int, float, type(None)), "currency": (str,), "index_url": (str, type(None)),
-}
-PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = {
-    k: v for k, v in ASSESSMENT_PARAMETERS.items() if k not in ("unit", "previous", "day_rate", "currency")
-}
+# The parameters of the notebooks: name -> accepted types, from the one definition of the settings
+# (checked before every run, and again in the notebook itself, where papermill's -p and -y can set anything).
+ASSESSMENT_PARAMETERS: dict[str, tuple[type, ...]] = ReportSettings.spec("assessment")
+PORTFOLIO_PARAMETERS: dict[str, tuple[type, ...]] = ReportSettings.spec("portfolio")
 NOTEBOOK_PARAMETERS = {"assessment": ASSESSMENT_PARAMETERS, "portfolio": PORTFOLIO_PARAMETERS}
 
 

@@ -15,22 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from . import charts
 from .analysis import Analysis, analyse, check_reportable, load_analysis
-from .archetypes import Archetypes
-from .errors import ReportError
-from .findings import Findings, find_findings
-from .narrative import Narrative, render, write_narrative
 from .digest import digest_of
+from .errors import ConfigurationError, ReportError
+from .findings import Findings, find_findings
 from .headcount import read_headcount, response_rate
+from .narrative import Narrative, render, write_narrative
 from .recommendations import Plan, _targets, consolidate, recommend, resolve_target
-from .sample import sample_headcount_path
-from .scoring import ORGANISATION, Scores, ScoringRules
+from .sample import SAMPLE_ORGANISATION, sample_headcount_path
+from .scoring import ORGANISATION, Scores
+from .settings import ReportSettings
 from .trend import compare_cycles
 
 # ---------------------------------------------------------------------------------------------
@@ -199,48 +199,71 @@ def _section(title: str, body: Markup, text: str = "") -> Html:
     return Html(Markup('<section class="pmo-section"><h2>{}</h2>{}</section>').format(title, body), text or title)
 
 
-def prepare(responses: str | None = None, questionnaire: str | None = None, unit: str | None = None, *,
-            unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
-            min_group_size: int = 5, headcount: int | dict | str | None = None, previous: str | None = None,
-            scores_file: str | None = None, scores_sha256: str | None = None, organisation: str = "",
-            seed: int = ScoringRules.seed, day_rate: float | None = None, currency: str = "",
-            index_url: str | None = None, analysis: Analysis | None = None) -> Report:
-    """Build a report for the organisation or one unit (the notebooks' first call).
+def prepare(settings: ReportSettings | str | None = None, questionnaire: str | None = None, unit: str | None = None,
+            *, analysis: Analysis | None = None, **values: Any) -> Report:
+    """Build a report for the organisation or one unit (the assessment notebook's first call).
 
-    With ``scores_file`` (written by the batch runner) the organisation-wide analysis is loaded,
-    not recomputed. ``load_options`` are the loader's options (a dict of
-    :class:`~pmo_maturity.LoadOptions` fields). A unit must be reportable: a suppressed unit has no
-    report. The organisation's plan is consolidated with the units' plans
-    (:func:`~pmo_maturity.recommendations.consolidate`). With the bundled sample and no headcount,
-    the sample's headcount file gives the response rate.
+    Parameters
+    ----------
+    settings : ReportSettings or str, optional
+        What to report on and how (see :class:`~pmo_maturity.ReportSettings`); for short, the path
+        of the export, with any other setting as a keyword: ``prepare("export.csv", unit="Finance")``.
+    questionnaire, unit : str, optional
+        Two settings that may also be given by position, as in ``prepare("export.csv", None, "Finance")``.
+    analysis : Analysis, optional
+        An analysis already computed (else it is loaded from ``scores_file``, written by the batch
+        runner, or computed from the export).
+    **values
+        Settings given one by one (they replace those of ``settings``).
+
+    A unit must be reportable: an unknown or suppressed unit raises
+    :class:`~pmo_maturity.UnitNotFound`. The organisation's plan is consolidated with the units'
+    plans (:func:`~pmo_maturity.recommendations.consolidate`). With the bundled sample, its
+    organisation name and headcount file are used unless given.
     """
-    if analysis is None:
-        if scores_file:
-            analysis = load_analysis(scores_file, scores_sha256)
-        else:
-            analysis = analyse(responses, questionnaire, unit_column=unit_column, load_options=load_options,
-                               min_group_size=min_group_size, seed=seed, organisation=organisation)
-    if organisation:
-        analysis.organisation = organisation
-    check_reportable(analysis, unit)
-    if headcount is None and responses is None:
-        headcount = str(sample_headcount_path())
-    headcount = read_headcount(headcount)
+    s = _settings(settings, {**values, **({"questionnaire": questionnaire} if questionnaire is not None else {}),
+                             **({"unit": unit} if unit is not None else {})})
+    analysis = analysis if analysis is not None else _analysis(s)
+    if s.organisation:
+        analysis.organisation = s.organisation
+    check_reportable(analysis, s.unit)
+    headcount = read_headcount(s.headcount)
     scores = analysis.scores
     q = scores.questionnaire
-    targets = resolve_target(target, q, unit)
-    findings = find_findings(scores, unit=unit, archetypes=analysis.archetypes)
-    costs = {"day_rate": day_rate, "currency": currency}
-    plan = recommend(scores, unit=unit, target=target, findings=findings, catalogue=analysis.catalogue, **costs)
-    if unit is None and scores.reportable_units:
-        unit_plans = {u: recommend(scores, unit=u, target=target, archetypes=analysis.archetypes,
+    targets = resolve_target(s.target, q, s.unit)
+    findings = find_findings(scores, unit=s.unit, archetypes=analysis.archetypes)
+    costs: dict[str, Any] = {"day_rate": s.day_rate, "currency": s.currency}
+    plan = recommend(scores, unit=s.unit, target=s.target, findings=findings, catalogue=analysis.catalogue, **costs)
+    if s.unit is None and scores.reportable_units:
+        unit_plans = {u: recommend(scores, unit=u, target=s.target, archetypes=analysis.archetypes,
                                    catalogue=analysis.catalogue, **costs) for u in scores.reportable_units}
         plan = consolidate(plan, unit_plans)
-    trend = compare_cycles(scores, previous, unit=unit) if previous else None
-    narrative = write_narrative(scores, unit=unit, findings=findings, plan=plan, archetypes=analysis.archetypes,
+    trend = compare_cycles(scores, s.previous, unit=s.unit) if s.previous else None
+    narrative = write_narrative(scores, unit=s.unit, findings=findings, plan=plan, archetypes=analysis.archetypes,
                                 headcount=headcount, trend=trend, name=analysis.organisation)
-    return Report(analysis=analysis, unit=unit, findings=findings, plan=plan, narrative=narrative, target=targets,
-                  trend=trend, index_url=index_url)
+    return Report(analysis=analysis, unit=s.unit, findings=findings, plan=plan, narrative=narrative, target=targets,
+                  trend=trend, index_url=s.index_url)
+
+
+def _settings(settings: ReportSettings | str | None, values: dict[str, Any]) -> ReportSettings:
+    """The settings of a report, with the bundled sample's name and headcount when no export is named."""
+    if isinstance(settings, ReportSettings):
+        s = settings.replace(**values) if values else settings
+    else:
+        s = ReportSettings.coerce(values, **({"responses": settings} if settings is not None else {}))
+    if s.uses_sample:
+        s = s.replace(organisation=s.organisation or SAMPLE_ORGANISATION,
+                      headcount=s.headcount if s.headcount is not None else str(sample_headcount_path()))
+    return s
+
+
+def _analysis(s: ReportSettings) -> Analysis:
+    """The organisation's analysis: loaded from the batch's hand-off, or computed from the export."""
+    if s.scores_file:
+        return load_analysis(s.scores_file, s.scores_sha256)
+    return analyse(s.responses, s.questionnaire, unit_column=s.unit_column, load_options=dict(s.load_options or {}),
+                   min_group_size=s.min_group_size, organisation=s.organisation,
+                   **({"seed": s.seed} if s.seed is not None else {}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,23 +304,25 @@ class Portfolio:
         spread = (table["score"].max() - table["score"].min()) if len(table) else float("nan")
         return {"overall": overall.to_dict(), "rows": rows, "groups": groups, "spread": spread,
                 "dimension_names": {d.id: d.short for d in q.dimensions},
-                "suppressed_count": len(self.scores.suppressed_units), "min_group_size": self.scores.rules.min_group_size}
+                "suppressed_count": len(self.scores.suppressed_units),
+                "min_group_size": self.scores.rules.min_group_size}
 
     def scorecard(self) -> Scorecard:
         table = self.scores.overall[(self.scores.overall["scope"] == "unit") & ~self.scores.overall["suppressed"]]
         table = table.sort_values("score", ascending=False, kind="stable")
         q = self.scores.questionnaire
-        rates = [response_rate(self.headcount, int(n), unit) for unit, n in zip(table["group"], table["n"])]
+        rates = [response_rate(self.headcount, int(n), unit)
+                 for unit, n in zip(table["group"], table["n"], strict=True)]
         shown = pd.DataFrame({
             "Unit": table["group"], "n": table["n"].astype(int),
             "Response rate": [f"{r.rate:.0%}{' (low)' if r.low else ''}" if r.rate is not None else "" for r in rates],
             "Score": table["score"].map(lambda v: f"{v:.2f}"),
-            "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
             "Index": table["index"].map(lambda v: f"{v:.0f}"),
             "Level": [q.level_reading(*v) for v in zip(table["continuous_level"], table["continuous_level_ci_low"],
-                                                         table["continuous_level_ci_high"])],
+                                                         table["continuous_level_ci_high"], strict=True)],
             "Staged": [q.level_reading(*v) for v in zip(table["staged_level"], table["staged_level_ci_low"],
-                                                          table["staged_level_ci_high"])]})
+                                                          table["staged_level_ci_high"], strict=True)]})
         if shown["Response rate"].eq("").all():
             shown = shown.drop(columns="Response rate")
         shown.attrs["title"] = "Business units"
@@ -330,26 +355,23 @@ class Portfolio:
         return _section("Method and data quality", narrative.method_html)
 
 
-def prepare_portfolio(responses: str | None = None, questionnaire: str | None = None, *,
-                      unit_column: str | None = None, load_options: dict | None = None, target: int | dict = 3,
-                      min_group_size: int = 5, headcount: int | dict | str | None = None, scores_file: str | None = None,
-                      scores_sha256: str | None = None, organisation: str = "", seed: int = ScoringRules.seed,
-                      index_url: str | None = None, analysis: Analysis | None = None) -> Portfolio:
-    """Build the portfolio view (the portfolio notebook's first call)."""
-    if analysis is None:
-        if scores_file:
-            analysis = load_analysis(scores_file, scores_sha256)
-        else:
-            analysis = analyse(responses, questionnaire, unit_column=unit_column, load_options=load_options,
-                               min_group_size=min_group_size, seed=seed, organisation=organisation)
-    if organisation:
-        analysis.organisation = organisation
-    if headcount is None and responses is None:
-        headcount = str(sample_headcount_path())
+def prepare_portfolio(settings: ReportSettings | str | None = None, questionnaire: str | None = None, *,
+                      analysis: Analysis | None = None, **values: Any) -> Portfolio:
+    """Build the portfolio view (the portfolio notebook's first call); arguments as :func:`prepare`'s
+    (the settings that only a unit report takes, such as ``unit``, are refused)."""
+    s = _settings(settings, {**values, **({"questionnaire": questionnaire} if questionnaire is not None else {})})
+    portfolio_only = ReportSettings.spec("portfolio")
+    for name, value in s.for_notebook("assessment", changed_only=True).items():
+        if name not in portfolio_only:
+            raise ConfigurationError(f"the portfolio view takes no {name!r} setting (got {value!r}); it shows "
+                                     f"every unit")
+    analysis = analysis if analysis is not None else _analysis(s)
+    if s.organisation:
+        analysis.organisation = s.organisation
     if not analysis.scores.has_units:
         raise ReportError("the portfolio view needs a business unit column (unit_column)")
-    return Portfolio(analysis=analysis, target=resolve_target(target, analysis.scores.questionnaire),
-                     headcount=read_headcount(headcount), index_url=index_url)
+    return Portfolio(analysis=analysis, target=resolve_target(s.target, analysis.scores.questionnaire),
+                     headcount=read_headcount(s.headcount), index_url=s.index_url)
 
 
 STYLE = """

@@ -24,6 +24,7 @@ from .questionnaire import Questionnaire, load_questionnaire
 SAMPLE_FILE = "sample_export.csv"
 HEADCOUNT_FILE = "sample_headcount.csv"  # written from SampleData.headcount of the same run
 DEFAULT_SEED = 2026
+SAMPLE_ORGANISATION = "Example Organisation"  # the bundled sample's name in titles
 
 ROLES = (
     "Executive sponsor",
