@@ -733,7 +733,7 @@ def demo(out: Path, workers: int) -> None:
     from .questionnaire import load_questionnaire
     from .recommendations import recommend
     from .responses import load_responses
-    from .sample import sample_headcount_path, sample_path
+    from .sample import SAMPLE_ORGANISATION, sample_headcount_path, sample_path
     from .scoring import score
 
     source = sample_path()
